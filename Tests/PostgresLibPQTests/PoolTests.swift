@@ -1,0 +1,166 @@
+import Foundation
+import Logging
+import PostgresLibPQ
+import Synchronization
+import Testing
+
+@Suite("The pool stays correct under load and recovers from broken connections")
+struct PoolTests {
+    @Test func exhaustionTimesOutInsteadOfHanging() async throws {
+        try await TestDatabase.withClient(maximumConnections: 1, acquireTimeout: .milliseconds(200)) { client in
+            let started = ContinuousClock.now
+            let error = try await client.withConnection { _ in
+                await #expect(throws: PostgresError.self) { try await client.query("SELECT 1") }
+            }
+            #expect(ContinuousClock.now - started < .seconds(3))
+            _ = error
+            do {
+                try await client.withConnection { _ in try await client.query("SELECT 1") }
+                Issue.record("expected a pool timeout")
+            } catch let error as PostgresError {
+                #expect(error.kind == .poolTimeout)
+            }
+            // Once the connection is back, the pool serves again.
+            #expect(try await client.query("SELECT 1")[0].decode(0, as: Int.self) == 1)
+        }
+    }
+
+    @Test func manyTasksOnASmallPoolAllGetTheirOwnAnswers() async throws {
+        try await TestDatabase.withClient(maximumConnections: 8, acquireTimeout: .seconds(30)) { client in
+            let wrong = Counter()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<200 {
+                    group.addTask {
+                        for query in 0..<50 {
+                            let value = task * 1000 + query
+                            let rows = try await client.query("SELECT \(value) + 1 AS v, \("t\(task)") AS tag")
+                            let (answer, tag) = try rows[0].decode((Int, String).self)
+                            if answer != value + 1 || tag != "t\(task)" { wrong.increment() }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(wrong.current == 0)
+            let connections = try await client.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'")
+            #expect(try connections[0].decode(0, as: Int.self) <= 8)
+        }
+    }
+
+    @Test func aTerminatedBackendIsReplaced() async throws {
+        let configuration = try await TestDatabase.makeDatabase()
+        try await TestDatabase.withClient(maximumConnections: 2, configuration: configuration) { client in
+            // Kill a connection while it runs a statement.
+            try await client.withConnection { victim in
+                let pid = try await victim.query("SELECT pg_backend_pid()")[0].decode(0, as: Int32.self)
+                async let killed: Void = {
+                    try await Task.sleep(for: .milliseconds(200))
+                    try await TestDatabase.withClient(maximumConnections: 1, configuration: configuration) { other in
+                        try await other.query("SELECT pg_terminate_backend(\(pid))")
+                    }
+                }()
+                do {
+                    try await victim.query("SELECT pg_sleep(10)")
+                    Issue.record("the statement should have failed")
+                } catch let error as PostgresError {
+                    #expect(error.isConnectionLost)
+                }
+                try await killed
+            }
+            #expect(try await client.query("SELECT 2")[0].decode(0, as: Int.self) == 2)
+
+            // Kill an idle pooled connection: the next lease notices and replaces it.
+            let pid = try await client.query("SELECT pg_backend_pid()")[0].decode(0, as: Int32.self)
+            try await TestDatabase.withClient(maximumConnections: 1, configuration: configuration) { other in
+                try await other.query("SELECT pg_terminate_backend(\(pid))")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            for _ in 0..<3 {
+                #expect(try await client.query("SELECT 3")[0].decode(0, as: Int.self) == 3)
+            }
+        }
+    }
+
+    @Test func cancellingATaskCancelsItsStatementOnTheServer() async throws {
+        try await TestDatabase.withClient(maximumConnections: 2) { client in
+            let started = ContinuousClock.now
+            let sleeper = Task {
+                try await client.query("SELECT pg_sleep(30) /* cancel-me */")
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            sleeper.cancel()
+            let outcome = await sleeper.result
+            #expect(ContinuousClock.now - started < .seconds(10))
+            guard case .failure(let error as PostgresError) = outcome else {
+                Issue.record("expected a cancellation error, got \(outcome)")
+                return
+            }
+            #expect(error.kind == .cancelled)
+            let running = try await client.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%cancel-me%' AND state = 'active' AND pid <> pg_backend_pid()")
+            #expect(try running[0].decode(0, as: Int.self) == 0)
+        }
+    }
+
+    @Test func oneConnectionServesOneTaskAtATime() async throws {
+        try await TestDatabase.withClient { client in
+            try await client.withConnection { connection in
+                async let long = connection.query("SELECT pg_sleep(0.5)")
+                try await Task.sleep(for: .milliseconds(100))
+                do {
+                    try await connection.query("SELECT 1")
+                    Issue.record("a second statement on a busy connection must be refused")
+                } catch let error as PostgresError {
+                    #expect(error.kind == .misuse)
+                }
+                _ = try await long
+            }
+        }
+    }
+
+    @Test func closingFailsWaitersAndRefusesNewWork() async throws {
+        let configuration = try await TestDatabase.makeDatabase()
+        let client = PostgresClient(
+            configuration: .init(connection: configuration, maximumConnections: 1, acquireTimeout: .seconds(30)),
+            logger: TestDatabase.logger)
+        let holder = Task { try await client.withConnection { _ in try await Task.sleep(for: .milliseconds(500)) } }
+        try await Task.sleep(for: .milliseconds(100))
+        let waiter = Task { try await client.query("SELECT 1") }
+        try await Task.sleep(for: .milliseconds(100))
+        await client.close()
+        _ = await holder.result
+        guard case .failure(let error as PostgresError) = await waiter.result else {
+            Issue.record("the waiting task should fail when the pool closes")
+            return
+        }
+        #expect(error.kind == .poolClosed)
+        await #expect(throws: PostgresError.self) { try await client.query("SELECT 1") }
+    }
+
+    @Test func serverNoticesGoToTheLogger() async throws {
+        let captured = LogCapture()
+        let configuration = try await TestDatabase.makeDatabase()
+        let client = PostgresClient(
+            configuration: .init(connection: configuration),
+            logger: Logger(label: "capture") { _ in captured })
+        try await client.query("DO $$ BEGIN RAISE NOTICE 'hello from plpgsql'; END $$")
+        await client.close()
+        #expect(captured.messages.contains { $0.contains("postgres notice") })
+    }
+}
+
+/// A log handler that remembers what it was given.
+final class LogCapture: LogHandler, @unchecked Sendable {
+    private let lines = Mutex<[String]>([])
+    var messages: [String] { lines.withLock { $0 } }
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        lines.withLock { $0.append("\(event.level) \(event.message) \(event.metadata ?? [:])") }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import PostgresLibPQ
+import Testing
+
+/// A server of its own, so restarting it does not disturb the tests running in parallel.
+private struct PrivateServer {
+    let directory: String
+    let script: String
+
+    static func start() throws -> PrivateServer {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let server = PrivateServer(
+            directory: "/tmp/vkr." + String(UUID().uuidString.prefix(8)).lowercased(),
+            script: root.appendingPathComponent("scripts/test-postgres.sh").path)
+        try server.control("start")
+        return server
+    }
+
+    func control(_ command: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script, command, directory]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw PostgresError(kind: .misuse, message: "test-postgres.sh \(command) failed")
+        }
+    }
+
+    var configuration: PostgresConfiguration {
+        PostgresConfiguration(host: directory, database: "postgres", user: "postgres", sslMode: .disable)
+    }
+
+    func remove() {
+        try? control("stop")
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+@Suite("A restarted server")
+struct ServerRestartTests {
+    @Test func thePoolRecoversWithoutRestartingTheProcess() async throws {
+        let server = try PrivateServer.start()
+        defer { server.remove() }
+        try await TestDatabase.withClient(maximumConnections: 4, configuration: server.configuration) { client in
+            // Fill the pool with idle connections that the restart will break.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 { group.addTask { try await client.query("SELECT pg_sleep(0.05)") } }
+                try await group.waitForAll()
+            }
+            try server.control("restart")
+            for attempt in 0..<8 {
+                #expect(try await client.query("SELECT \(attempt) AS v")[0].decode(0, as: Int.self) == attempt)
+            }
+        }
+    }
+
+    @Test func whileTheServerIsDownCallersGetAnErrorNotAHang() async throws {
+        let server = try PrivateServer.start()
+        defer { server.remove() }
+        try await TestDatabase.withClient(maximumConnections: 2, configuration: server.configuration) { client in
+            try await client.query("SELECT 1")
+            try server.control("stop")
+            do {
+                try await client.query("SELECT 1")
+                Issue.record("a stopped server cannot answer")
+            } catch let error as PostgresError {
+                #expect(error.isConnectionLost)
+            }
+            try server.control("resume")
+            #expect(try await client.query("SELECT 5")[0].decode(0, as: Int.self) == 5)
+        }
+    }
+}
+
+@Suite("LISTEN / NOTIFY")
+struct NotificationTests {
+    @Test func notificationsArriveWithoutPolling() async throws {
+        let configuration = try await TestDatabase.makeDatabase()
+        let listener = try PostgresNotificationListener(
+            configuration: configuration, channels: ["deadline_due", "Mixed Case"], logger: TestDatabase.logger)
+        defer { listener.stop() }
+        try await TestDatabase.withClient(configuration: configuration) { client in
+            // Give the listener a moment to connect and LISTEN.
+            for _ in 0..<50 {
+                let listening = try await client.query("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'")
+                if try listening[0].decode(0, as: Int.self) > 0 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try await client.query("SELECT pg_notify('deadline_due', \("trajectory 42"))")
+            try await client.query("SELECT pg_notify('Mixed Case', '')")
+        }
+        var received: [PostgresListenerEvent] = []
+        for await event in listener.events {
+            received.append(event)
+            if received.count == 2 { break }
+        }
+        #expect(received == [
+            .notification(channel: "deadline_due", payload: "trajectory 42"),
+            .notification(channel: "Mixed Case", payload: ""),
+        ])
+    }
+}
