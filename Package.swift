@@ -75,9 +75,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // A throwaway database per test on the server `make test` starts; shared by the test targets.
+        .target(
+            name: "PostgresTestSupport",
+            dependencies: ["PostgresLibPQ", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/PostgresTestSupport"
+        ),
         .testTarget(
             name: "PostgresLibPQTests",
-            dependencies: ["PostgresLibPQ"]
+            dependencies: ["PostgresLibPQ", "PostgresTestSupport"]
         ),
         .testTarget(
             name: "VeerkrachtTests",
@@ -87,6 +93,7 @@ let package = Package(
             name: "VeerkrachtAPITests",
             dependencies: [
                 "Veerkracht",
+                "PostgresTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

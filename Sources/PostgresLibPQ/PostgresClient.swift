@@ -88,6 +88,7 @@ public final class PostgresClient: Service, Sendable {
     // MARK: - Using connections
 
     /// Lends a connection to `body` and takes it back afterwards, whatever happens.
+    @discardableResult
     public func withConnection<Result>(
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
@@ -109,6 +110,7 @@ public final class PostgresClient: Service, Sendable {
     }
 
     /// Runs `body` in a transaction; see `PostgresConnection.withTransaction`.
+    @discardableResult
     public func withTransaction<Result>(
         _ options: TransactionOptions = TransactionOptions(),
         _ body: (PostgresConnection) async throws -> Result
@@ -118,6 +120,7 @@ public final class PostgresClient: Service, Sendable {
 
     /// Runs `body` in a transaction and runs it again, up to `maximumAttempts` times in all,
     /// when it fails with a serialization failure or a deadlock.
+    @discardableResult
     public func withRetryingTransaction<Result>(
         _ options: TransactionOptions = TransactionOptions(), maximumAttempts: Int = 3,
         _ body: (PostgresConnection) async throws -> Result

@@ -345,11 +345,8 @@ private func postgresNoticeReceiver(_ context: UnsafeMutableRawPointer?, _ resul
     guard let context, let result else { return }
     let sink = Unmanaged<NoticeSink>.fromOpaque(context).takeUnretainedValue()
     let notice = PostgresError(result: result)
-    let level: Logger.Level = switch notice.severity {
-    case "WARNING": .warning
-    case "DEBUG": .debug
-    default: .info
-    }
+    // NOTICE is chatter ("relation already exists, skipping"); only warnings deserve attention.
+    let level: Logger.Level = notice.severity == "WARNING" ? .warning : .debug
     // The text of a notice can quote data, so it is only logged at debug level.
     var metadata: Logger.Metadata = ["postgres.severity": "\(notice.severity ?? "NOTICE")"]
     if let sqlState = notice.sqlState { metadata["postgres.sqlState"] = "\(sqlState)" }

@@ -72,6 +72,13 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
             sql += "$\(bindings.count)"
         }
 
+        /// nil binds SQL NULL. (Spelled out so the compiler does not warn about interpolating an optional.)
+        public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value?) {
+            bindings.append(value)
+            placeholderOffsets.append(sql.utf8.count)
+            sql += "$\(bindings.count)"
+        }
+
         /// Pastes SQL text as it is. Only for fixed fragments chosen by code, never for input.
         public mutating func appendInterpolation(unsafeRaw sql: String) {
             self.sql += sql

@@ -26,6 +26,7 @@ public struct TransactionOptions: Sendable {
 extension PostgresConnection {
     /// Runs `body` between BEGIN and COMMIT; any error thrown rolls the transaction back and
     /// is rethrown.
+    @discardableResult
     public func withTransaction<Result>(
         _ options: TransactionOptions = TransactionOptions(),
         _ body: (PostgresConnection) async throws -> Result

@@ -1,4 +1,5 @@
 import PostgresLibPQ
+import PostgresTestSupport
 import Testing
 
 @Suite("Database URLs")

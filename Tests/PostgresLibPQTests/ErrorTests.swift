@@ -1,5 +1,6 @@
 import Foundation
 import PostgresLibPQ
+import PostgresTestSupport
 import Testing
 
 @Suite("Server errors come back typed, without leaking values")

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresLibPQ
+import PostgresTestSupport
 import Testing
 
 /// A server of its own, so restarting it does not disturb the tests running in parallel.

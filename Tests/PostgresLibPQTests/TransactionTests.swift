@@ -1,5 +1,6 @@
 import Foundation
 import PostgresLibPQ
+import PostgresTestSupport
 import Synchronization
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresLibPQ
+import PostgresTestSupport
 import Testing
 
 @Suite("Types travel to PostgreSQL and back unchanged")

@@ -2,17 +2,16 @@ import Foundation
 import Logging
 import PostgresLibPQ
 import Synchronization
-import Testing
 
 /// The throwaway server that `make test` starts, and a fresh database per test on it.
-enum TestDatabase {
-    struct NotConfigured: Error, CustomStringConvertible {
-        var description: String {
+public enum TestDatabase {
+    public struct NotConfigured: Error, CustomStringConvertible {
+        public var description: String {
             "VEERKRACHT_TEST_DATABASE_URL is not set: run the tests with `make test`, which starts a throwaway PostgreSQL"
         }
     }
 
-    static var serverConfiguration: PostgresConfiguration {
+    public static var serverConfiguration: PostgresConfiguration {
         get throws {
             guard let url = ProcessInfo.processInfo.environment["VEERKRACHT_TEST_DATABASE_URL"] else {
                 throw NotConfigured()
@@ -21,10 +20,10 @@ enum TestDatabase {
         }
     }
 
-    static let logger = Logger(label: "test")
+    public static let logger = Logger(label: "test")
 
     /// Creates an empty database with a unique name and returns how to reach it.
-    static func makeDatabase() async throws -> PostgresConfiguration {
+    public static func makeDatabase() async throws -> PostgresConfiguration {
         var configuration = try serverConfiguration
         let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try await withClient(maximumConnections: 1, configuration: configuration) { admin in
@@ -36,7 +35,8 @@ enum TestDatabase {
     }
 
     /// A pool on a fresh database, closed when `body` ends.
-    static func withClient<Result>(
+    @discardableResult
+    public static func withClient<Result>(
         maximumConnections: Int = 4, acquireTimeout: Duration = .seconds(5),
         configuration: PostgresConfiguration? = nil,
         _ body: (PostgresClient) async throws -> Result
@@ -62,9 +62,26 @@ enum TestDatabase {
 }
 
 /// A counter that concurrent tasks can share.
-final class Counter: Sendable {
+public final class Counter: Sendable {
     private let value = Mutex(0)
+    public init() {}
     @discardableResult
-    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
-    var current: Int { value.withLock { $0 } }
+    public func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+    public var current: Int { value.withLock { $0 } }
+}
+
+/// A log handler that remembers what it was given.
+public final class LogCapture: LogHandler, @unchecked Sendable {
+    private let lines = Mutex<[String]>([])
+    public init() {}
+    public var messages: [String] { lines.withLock { $0 } }
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .trace
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    public func log(event: LogEvent) {
+        lines.withLock { $0.append("\(event.level) \(event.message) \(event.metadata ?? [:])") }
+    }
 }
