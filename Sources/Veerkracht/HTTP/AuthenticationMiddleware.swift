@@ -1,0 +1,64 @@
+import Foundation
+import HTTPTypes
+import OpenAPIRuntime
+import PostgresLibPQ
+
+/// Turns the bearer token into the request's `Principal`, for every operation the spec does
+/// not mark public. Also refuses query parameters the operation does not define, since the
+/// generated layer ignores them silently. Runs inside the generated server, which tells it
+/// the operation.
+struct AuthenticationMiddleware: ServerMiddleware {
+    let database: PostgresClient
+    let identity: IdentityStore
+    let specification: APISpecification
+    let now: @Sendable () -> Date
+
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        try refuseUnknownQueryParameters(request, operationID: operationID)
+        if specification.publicOperations.contains(operationID) {
+            return try await next(request, body, metadata)
+        }
+        let principal = try await authenticate(request.headerFields[.authorization])
+        return try await Principal.$current.withValue(principal) { try await next(request, body, metadata) }
+    }
+
+    private func refuseUnknownQueryParameters(_ request: HTTPRequest, operationID: String) throws(Problem) {
+        guard let path = request.path, path.contains("?") else { return }
+        let allowed = specification.queryParameters[operationID] ?? []
+        let names = URLComponents(string: path)?.queryItems?.map(\.name) ?? []
+        let unknown = Set(names).subtracting(allowed).sorted()
+        guard unknown.isEmpty else {
+            throw Problem.badRequest(unknown.map {
+                InputIssue(.unknownInput, in: .query, name: $0, detail: "This operation has no query parameter of that name")
+            })
+        }
+    }
+
+    func authenticate(_ authorization: String?) async throws -> Principal {
+        guard let authorization, !authorization.isEmpty else {
+            throw Problem.unauthorized(.noAccessToken, detail: "Send an access token: Authorization: Bearer <token>")
+        }
+        let invalid = Problem.unauthorized(.invalidAccessToken, detail: "The access token is not valid")
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer",
+            let token = AccessToken(bearerValue: parts[1].trimmingCharacters(in: .whitespaces))
+        else { throw invalid }
+        let holder = try await database.withConnection { connection -> IdentityStore.TokenHolder? in
+            guard let holder = try await identity.tokenHolder(prefix: token.prefix, on: connection) else { return nil }
+            if token.matches(storedHash: holder.secretHash), holder.lastUsedAt.map({ now().timeIntervalSince($0) > 60 }) ?? true {
+                try await identity.touch(tokenID: holder.tokenID, on: connection)
+            }
+            return holder
+        }
+        guard let holder, token.matches(storedHash: holder.secretHash), holder.revokedAt == nil, holder.user.active else {
+            throw invalid
+        }
+        guard holder.expiresAt > now() else {
+            throw Problem.unauthorized(.expiredAccessToken, detail: "The access token has expired")
+        }
+        return Principal(user: holder.user, tokenID: holder.tokenID, scopeEntityIDs: holder.scopeEntityIDs)
+    }
+}

@@ -1,0 +1,91 @@
+import Crypto
+import Foundation
+import PostgresLibPQ
+
+/// A create's answer as it is stored for replay.
+public struct StoredResponse: Sendable, Equatable {
+    public var status: Int
+    public var location: String?
+    public var etag: String?
+    public var body: Data
+
+    public init(status: Int = 201, location: String?, etag: String?, body: Data) {
+        self.status = status
+        self.location = location
+        self.etag = etag
+        self.body = body
+    }
+}
+
+/// `Idempotency-Key` on creates: the same key with the same request by the same user returns
+/// the first answer again; with another request it is refused (422). The stored answer is
+/// written in the transaction that made the effect, so it exists exactly when the effect does.
+public struct IdempotencyStore: Sendable {
+    public static let maximumKeyLength = 255
+    public static let lifetime: Duration = .seconds(24 * 3600)
+
+    public init() {}
+
+    /// Runs `create` once per (user, key). The transaction-level advisory lock makes a
+    /// concurrent retry wait for the first attempt and then find its answer.
+    public func run(
+        key: String?, userID: UUID, operation: String, request: some Encodable, on connection: PostgresConnection,
+        _ create: () async throws -> StoredResponse
+    ) async throws -> (response: StoredResponse, replayed: Bool) {
+        guard let key else { return (try await create(), false) }
+        guard (1...Self.maximumKeyLength).contains(key.utf8.count) else {
+            throw Problem.badRequest(InputIssue(in: .header, name: "Idempotency-Key", detail: "The key must be 1 to 255 characters"))
+        }
+        let hash = try Self.hash(operation: operation, request: request)
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(userID.uuidString + "/" + key), 0))")
+        let rows = try await connection.query("""
+            SELECT operation, request_hash, status, location, etag, body FROM idempotency_keys
+            WHERE user_id = \(userID) AND key = \(key) AND created_at > now() - \(Int(Self.lifetime.components.seconds)) * interval '1 second'
+            """)
+        if let row = try rows.singleRow() {
+            guard try row.decode("operation", as: String.self) == operation, try row.decode("request_hash", as: Data.self) == hash else {
+                throw Problem(.idempotencyKeyReused, detail: "This Idempotency-Key was used for another request; use a new key")
+            }
+            return (StoredResponse(
+                status: try row.decode("status"), location: try row.decode("location"), etag: try row.decode("etag"),
+                body: try row.decode("body")), true)
+        }
+        let response = try await create()
+        try await connection.query("""
+            INSERT INTO idempotency_keys (user_id, key, operation, request_hash, status, location, etag, body)
+            VALUES (\(userID), \(key), \(operation), \(hash), \(Int32(response.status)), \(response.location), \(response.etag), \(response.body))
+            ON CONFLICT (user_id, key) DO UPDATE SET
+                operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash, status = EXCLUDED.status,
+                location = EXCLUDED.location, etag = EXCLUDED.etag, body = EXCLUDED.body, created_at = now()
+            """)
+        return (response, false)
+    }
+
+    /// Removes keys older than their lifetime; returns how many.
+    @discardableResult
+    public func prune(on connection: PostgresConnection) async throws -> Int {
+        try await connection.query("""
+            DELETE FROM idempotency_keys WHERE created_at < now() - \(Int(Self.lifetime.components.seconds)) * interval '1 second'
+            """).affectedRows
+    }
+
+    static func hash(operation: String, request: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var data = Data(operation.utf8)
+        data.append(0)
+        data.append(try encoder.encode(request))
+        return Data(SHA256.hash(data: data))
+    }
+}
+
+/// Keys that a JSON Merge Patch body sets to `null`: the generated types cannot tell them
+/// from keys left out, and in a merge patch they mean "remove".
+public enum MergePatch {
+    @TaskLocal public static var nullKeys: Set<String> = []
+
+    static func nullKeys(in body: Data) -> Set<String> {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return [] }
+        return Set(object.filter { $0.value is NSNull }.map(\.key))
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import Synchronization
+
+extension HTTPField.Name {
+    static let belgovTraceID = HTTPField.Name("BelGov-Trace-Id")!
+    static let belgovRelatedTraceID = HTTPField.Name("BelGov-Related-Trace-Id")!
+    static let xRequestID = HTTPField.Name("X-Request-Id")!
+    static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+}
+
+/// Gives every request its trace id, turns every error into a problem document, and writes
+/// one access-log line and the request metrics. Outermost, so it sees the final status of
+/// everything, including what the router itself refuses.
+struct TraceMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+    let publicBaseURL: String?
+    private let metrics = RequestMetrics()
+
+    init(logger: Logger, publicBaseURL: String?) {
+        self.logger = logger
+        self.publicBaseURL = publicBaseURL
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let traceID = UUID().uuidString.lowercased()
+        let related = Self.callerTraceID(request.headers[.belgovTraceID] ?? request.headers[.xRequestID])
+        let scope = RequestScope(traceID: traceID, relatedTraceID: related, baseURL: publicBaseURL ?? Self.baseURL(of: request))
+
+        var response: Response
+        do {
+            response = try await RequestScope.$current.withValue(scope) { try await next(request, context) }
+        } catch {
+            let (problem, isServerFault) = Problem.from(error)
+            if isServerFault {
+                // The full error goes to the log, never to the caller. Error descriptions of our
+                // own types carry no values from the request.
+                logger.error("request failed", metadata: ["traceId": "\(traceID)", "error": "\(String(reflecting: error))"])
+            }
+            response = Self.response(for: problem, traceID: traceID)
+        }
+        // The generated layer percent-encodes header values as URI parts; ETags are quoted
+        // strings and Location a URI reference, so they go out as they are.
+        for name in [HTTPField.Name.eTag, .location] {
+            if let value = response.headers[name], value.contains("%") { response.headers[name] = value.removingPercentEncoding ?? value }
+        }
+        response.headers[.belgovTraceID] = traceID
+        if let related { response.headers[.belgovRelatedTraceID] = related }
+        response.headers[.xRequestID] = request.headers[.xRequestID].flatMap(Self.callerTraceID) ?? traceID
+
+        let route = context.endpointPath ?? "unmatched"
+        let elapsed = ContinuousClock.now - started
+        metrics.record(route: route, method: request.method, status: response.status, elapsed: elapsed)
+        // Route template, never the concrete path or query: those can identify people.
+        logger.info("request", metadata: [
+            "method": "\(request.method.rawValue)",
+            "route": "\(route)",
+            "status": "\(response.status.code)",
+            "durationMs": "\(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000)",
+            "traceId": "\(traceID)",
+        ])
+        return response
+    }
+
+    static func response(for problem: Problem, traceID: String) -> Response {
+        var headers = problem.headers
+        headers[.contentType] = "application/problem+json"
+        return Response(status: problem.status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: problem.body(traceID: traceID))))
+    }
+
+    /// A caller's id is echoed only when it is short, printable ASCII.
+    private static func callerTraceID(_ value: String?) -> String? {
+        guard let value, !value.isEmpty, value.utf8.count <= 255,
+            value.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E })
+        else { return nil }
+        return value
+    }
+
+    private static func baseURL(of request: Request) -> String {
+        let scheme = request.headers[.xForwardedProto] ?? request.head.scheme ?? "http"
+        let host = request.head.authority ?? "localhost"
+        return "\(scheme)://\(host)"
+    }
+}
+
+/// Requests by route template, method and status, and their latency, with the metric objects
+/// made once per label set rather than per request.
+final class RequestMetrics: Sendable {
+    private struct Key: Hashable {
+        var route: String
+        var method: HTTPRequest.Method
+        var status: Int
+    }
+
+    private struct Recorders: Sendable {
+        var counter: Counter
+        var timer: Metrics.Timer
+    }
+
+    private let cache = Mutex<[Key: Recorders]>([:])
+
+    func record(route: String, method: HTTPRequest.Method, status: HTTPResponse.Status, elapsed: Duration) {
+        let key = Key(route: route, method: method, status: status.code)
+        let recorders = cache.withLock { cache in
+            if let existing = cache[key] { return existing }
+            let dimensions = [("route", route), ("method", method.rawValue), ("status", String(status.code))]
+            let made = Recorders(
+                counter: Counter(label: "http_requests_total", dimensions: dimensions),
+                timer: Metrics.Timer(label: "http_request_duration_seconds", dimensions: [("route", route), ("method", method.rawValue)]))
+            cache[key] = made
+            return made
+        }
+        recorders.counter.increment()
+        recorders.timer.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+}
