@@ -6,6 +6,8 @@ import PostgresLibPQ
 /// started (and its database created) here and stopped by `stop()`.
 public struct Database: Sendable {
     public var configuration: PostgresConfiguration
+    /// The embedded cluster, when this process started it: a command run beside a serving
+    /// instance uses that instance's cluster and must leave it running.
     public var embedded: EmbeddedPostgres?
 
     static let embeddedDatabaseName = "veerkracht"
@@ -16,6 +18,7 @@ public struct Database: Sendable {
         }
         let embedded = EmbeddedPostgres(dataDirectory: settings.dataDirectory + "/pg", logger: logger)
         logger.info("no VEERKRACHT_DATABASE_URL: using the embedded PostgreSQL", metadata: ["dataDirectory": "\(embedded.dataDirectory)"])
+        let startsIt = !embedded.isRunning
         let endpoint = try embedded.start()
         var configuration = PostgresConfiguration(
             host: endpoint.socketDirectory, port: endpoint.port, database: "postgres", user: endpoint.user, sslMode: .disable)
@@ -29,7 +32,7 @@ public struct Database: Sendable {
         }
         await admin.close()
         configuration.database = embeddedDatabaseName
-        return Database(configuration: configuration, embedded: embedded)
+        return Database(configuration: configuration, embedded: startsIt ? embedded : nil)
     }
 
     public func makeClient(_ settings: Configuration, logger: Logger) -> PostgresClient {

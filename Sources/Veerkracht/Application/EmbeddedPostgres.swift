@@ -102,6 +102,12 @@ public struct EmbeddedPostgres: Sendable {
         return endpoint
     }
 
+    /// Whether the cluster's server is up (started by this process or another).
+    public var isRunning: Bool {
+        if case .running = lockState() { return true }
+        return false
+    }
+
     /// Stops the server (fast: open transactions are rolled back). Does nothing when it is
     /// not running.
     public func stop() throws {

@@ -1,0 +1,88 @@
+import Foundation
+import Hummingbird
+import Logging
+import OpenAPIHummingbird
+import OpenAPIRuntime
+import PostgresLibPQ
+import Prometheus
+import ServiceLifecycle
+
+/// The one composition root: the database (embedded or configured), migrations, the router
+/// and the background services. Shutdown stops the HTTP server first, then the background
+/// work, then the pool, then the embedded PostgreSQL.
+public func buildApplication(
+    _ configuration: Configuration, metrics: PrometheusCollectorRegistry, logger: Logger
+) async throws -> some ApplicationProtocol {
+    let database = try await Database.open(configuration, logger: logger)
+    let client = database.makeClient(configuration, logger: logger)
+    do {
+        if configuration.migrateOnStart {
+            let migrator = try DatabaseMigrator(directory: configuration.sqlDirectory.appendingPathComponent("migrations"), logger: logger)
+            try await migrator.migrate(client)
+        }
+        if try await client.withConnection({ try await IdentityStore().countUsers(on: $0) }) == 0 {
+            logger.notice("the database has no users yet; create the first administrator and a token: veerkracht users create --email you@example.org --name 'Your Name' --role admin, then veerkracht tokens create --user you@example.org")
+        }
+    } catch {
+        await client.close()
+        database.stop(logger: logger)
+        throw error
+    }
+    let router = try buildRouter(configuration, database: client, metrics: metrics, logger: logger)
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "veerkracht"),
+        logger: logger)
+    app.addServices(
+        EmbeddedPostgresService(database: database, logger: logger), client,
+        IdempotencyPruneService(database: client, logger: logger))
+    return app
+}
+
+/// The HTTP surface: middlewares first (they wrap only routes added after them), then the
+/// generated operations.
+public func buildRouter(
+    _ configuration: Configuration, database: PostgresClient, metrics: PrometheusCollectorRegistry, logger: Logger,
+    now: @escaping @Sendable () -> Date = { Date() }
+) throws -> Router<BasicRequestContext> {
+    let specification = try APISpecification.load()
+    let router = Router()
+    router.add(middleware: TraceMiddleware(logger: logger, publicBaseURL: configuration.publicBaseURL))
+    router.add(middleware: BodyLimitMiddleware(maximumBytes: configuration.maximumBodySize))
+    let service = VeerkrachtAPIService(database: database, specification: specification, metrics: metrics, logger: logger, now: now)
+    try service.registerHandlers(
+        on: router,
+        configuration: .init(dateTranscoder: .iso8601WithFractionalSeconds, jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
+        middlewares: [AuthenticationMiddleware(database: database, identity: service.identity, specification: specification, now: now)])
+    return router
+}
+
+/// Stops the embedded PostgreSQL once everything that uses it has stopped.
+struct EmbeddedPostgresService: Service {
+    let database: Database
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        database.stop(logger: logger)
+    }
+}
+
+/// Forgets idempotency keys after their 24 hours, hourly; safe in any number of instances.
+struct IdempotencyPruneService: Service {
+    let database: PostgresClient
+    let logger: Logger
+
+    func run() async throws {
+        let store = IdempotencyStore()
+        while !Task.isShuttingDownGracefully {
+            do {
+                let removed = try await database.withConnection { try await store.prune(on: $0) }
+                if removed > 0 { logger.info("pruned idempotency keys", metadata: ["count": "\(removed)"]) }
+            } catch {
+                logger.warning("could not prune idempotency keys", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
+        }
+    }
+}
