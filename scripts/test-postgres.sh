@@ -197,31 +197,24 @@ cmd_stop() {
     fi
 }
 
-cmd_restart() {
-    local dir bindir
-    dir=$(absolute "$1")
+# pg_ctl ACTION (start or restart) on the existing cluster in DIR.
+existing_cluster() {
+    local action=$1 dir bindir
+    dir=$(absolute "$2")
     bindir=$(find_bindir)
     [[ -f $dir/data/PG_VERSION ]] || die "no cluster in $dir/data; use: $0 start $dir"
-    say "restarting $dir"
-    if ! pg_ctl_detached "$bindir/pg_ctl" restart -D "$dir/data" -l "$dir/postgres.log" -m fast -w -t 60 >/dev/null; then
+    say "$action $dir"
+    local mode=()
+    [[ $action == restart ]] && mode=(-m fast)
+    if ! pg_ctl_detached "$bindir/pg_ctl" "$action" -D "$dir/data" -l "$dir/postgres.log" "${mode[@]}" -w -t 60 >/dev/null; then
         tail -n 30 "$dir/postgres.log" >&2 || true
-        die "the server did not restart"
+        die "the server did not $action"
     fi
     wait_ready "$dir" "$bindir"
 }
 
-cmd_resume() {
-    local dir bindir
-    dir=$(absolute "$1")
-    bindir=$(find_bindir)
-    [[ -f $dir/data/PG_VERSION ]] || die "no cluster in $dir/data; use: $0 start $dir"
-    say "resuming $dir"
-    if ! pg_ctl_detached "$bindir/pg_ctl" start -D "$dir/data" -l "$dir/postgres.log" -w -t 60 >/dev/null; then
-        tail -n 30 "$dir/postgres.log" >&2 || true
-        die "the server did not start"
-    fi
-    wait_ready "$dir" "$bindir"
-}
+cmd_restart() { existing_cluster restart "$1"; }
+cmd_resume() { existing_cluster start "$1"; }
 
 cmd_run() {
     [[ ${1:-} != -- ]] || shift
