@@ -24,12 +24,15 @@ public struct PostgresConfiguration: Sendable, Equatable {
     public var keepalives: Bool
     /// Seconds of idleness before the first TCP keepalive probe.
     public var keepalivesIdle: Int
+    /// Statements each connection keeps prepared; 0 for none (a pooler in transaction mode
+    /// without prepared-statement support).
+    public var preparedStatementCacheSize: Int
 
     public init(
         host: String = "localhost", port: Int = 5432, database: String, user: String,
         password: String? = nil, sslMode: SSLMode = .prefer, applicationName: String = "veerkracht",
         connectTimeout: Int = 10, statementTimeout: Duration? = .seconds(30), keepalives: Bool = true,
-        keepalivesIdle: Int = 60
+        keepalivesIdle: Int = 60, preparedStatementCacheSize: Int = 256
     ) {
         self.host = host
         self.port = port
@@ -42,6 +45,7 @@ public struct PostgresConfiguration: Sendable, Equatable {
         self.statementTimeout = statementTimeout
         self.keepalives = keepalives
         self.keepalivesIdle = keepalivesIdle
+        self.preparedStatementCacheSize = preparedStatementCacheSize
     }
 
     public struct URLError: Error, CustomStringConvertible, Sendable {
@@ -75,6 +79,12 @@ public struct PostgresConfiguration: Sendable, Equatable {
             self.sslMode = sslMode
         }
         if let name = query["application_name"] { applicationName = name }
+        if let text = query["prepared_statement_cache_size"] {
+            guard let size = Int(text), size >= 0 else {
+                throw URLError(description: "prepared_statement_cache_size in the database URL must be a whole number")
+            }
+            preparedStatementCacheSize = size
+        }
         if let text = query["connect_timeout"] {
             guard let seconds = Int(text), seconds >= 0 else {
                 throw URLError(description: "connect_timeout in the database URL must be whole seconds")

@@ -33,10 +33,12 @@ public final class PostgresConnection: @unchecked Sendable {
     private let threadPool: NIOThreadPool
     private let noticeSink: Unmanaged<NoticeSink>
     private let state = Mutex(State())
+    private let statementCacheCapacity: Int
     public let logger: Logger
 
-    private init(pointer: OpaquePointer, threadPool: NIOThreadPool, logger: Logger) {
+    private init(pointer: OpaquePointer, threadPool: NIOThreadPool, statementCacheCapacity: Int, logger: Logger) {
         self.pointer = pointer
+        self.statementCacheCapacity = statementCacheCapacity
         self.threadPool = threadPool
         self.logger = logger
         self.cancelHandle = PQgetCancel(pointer)
@@ -62,7 +64,9 @@ public final class PostgresConnection: @unchecked Sendable {
     private static func connectBlocking(
         configuration: PostgresConfiguration, threadPool: NIOThreadPool, logger: Logger
     ) throws -> PostgresConnection {
-        PostgresConnection(pointer: try openHandle(configuration), threadPool: threadPool, logger: logger)
+        PostgresConnection(
+            pointer: try openHandle(configuration), threadPool: threadPool,
+            statementCacheCapacity: configuration.preparedStatementCacheSize, logger: logger)
     }
 
     /// Opens a raw libpq handle (blocking); the caller owns it.
@@ -99,7 +103,7 @@ public final class PostgresConnection: @unchecked Sendable {
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
         let result = try await run { pointer in
             query.bindings.bytes.withUnsafeBufferPointer { bytes in
-                Self.executeParameterized(pointer, sql: query.sql, bindings: query.bindings, bytes: bytes)
+                self.execute(pointer, sql: query.sql, bindings: query.bindings, bytes: bytes)
             }
         }
         return PostgresRows(result: result)
@@ -111,17 +115,24 @@ public final class PostgresConnection: @unchecked Sendable {
         _ = try await run { pointer in PQexec(pointer, sql) }
     }
 
-    private static func executeParameterized(
+    private struct StatementKey: Hashable {
+        var sql: String
+        var types: [UInt32]
+    }
+
+    /// Statements this connection has prepared, by text and parameter types: a repeated
+    /// statement skips parsing and planning on the server. Touched only inside `runBlocking`,
+    /// which one thread at a time runs for a connection.
+    private var preparedStatements: [StatementKey: String] = [:]
+
+    private func execute(
         _ pointer: OpaquePointer, sql: String, bindings: PostgresBindings, bytes: UnsafeBufferPointer<UInt8>
     ) -> OpaquePointer? {
         let count = bindings.parameters.count
-        if count == 0 {
-            return PQexecParams(pointer, sql, 0, nil, nil, nil, nil, 1)
-        }
-        return withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: count) { values in
-            withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { lengths in
-                withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { formats in
-                    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count) { types in
+        return withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: max(count, 1)) { values in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(count, 1)) { lengths in
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(count, 1)) { formats in
+                    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: max(count, 1)) { types in
                         // A NULL pointer means SQL NULL, so empty values need a real address.
                         let base = UnsafeRawPointer(bytes.baseAddress) ?? UnsafeRawPointer(emptyValue)
                         for (index, parameter) in bindings.parameters.enumerated() {
@@ -132,9 +143,22 @@ public final class PostgresConnection: @unchecked Sendable {
                             formats[index] = 1
                             types[index] = parameter.type
                         }
-                        return PQexecParams(
-                            pointer, sql, Int32(count), types.baseAddress, values.baseAddress,
-                            lengths.baseAddress, formats.baseAddress, 1)
+                        let key = StatementKey(sql: sql, types: bindings.parameters.map(\.type))
+                        var name = preparedStatements[key]
+                        if name == nil, preparedStatements.count < statementCacheCapacity {
+                            let candidate = "vk_\(preparedStatements.count + 1)"
+                            let prepared = PQprepare(pointer, candidate, sql, Int32(count), types.baseAddress)
+                            guard PQresultStatus(prepared) == PGRES_COMMAND_OK else { return prepared }
+                            PQclear(prepared)
+                            preparedStatements[key] = candidate
+                            name = candidate
+                        }
+                        guard let name else {
+                            return PQexecParams(
+                                pointer, sql, Int32(count), types.baseAddress, values.baseAddress,
+                                lengths.baseAddress, formats.baseAddress, 1)
+                        }
+                        return PQexecPrepared(pointer, name, Int32(count), values.baseAddress, lengths.baseAddress, formats.baseAddress, 1)
                     }
                 }
             }
