@@ -17,8 +17,8 @@ struct PoolTests {
                 } catch let error as PostgresError {
                     #expect(error.kind == .poolTimeout)
                 }
-                // 200 ms asked; generous for a loaded 2-core machine, far below a hang.
-                #expect(ContinuousClock.now - started < .seconds(2))
+                // 200 ms asked: the bound only tells a timeout from a hang, even on a loaded machine.
+                #expect(ContinuousClock.now - started < .seconds(10))
             }
             // Once the connection is back, the pool serves again.
             #expect(try await client.query("SELECT 1")[0].decode(0, as: Int.self) == 1)
