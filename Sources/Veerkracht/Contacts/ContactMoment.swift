@@ -1,0 +1,104 @@
+import Foundation
+
+/// A conversation with the absent staff member (or an attempt that reached them). The
+/// summary is non-medical: how the person is doing with work, not what is wrong with them.
+public struct ContactMoment: Sendable, Hashable {
+    public static let maximumSummaryLength = 4000
+
+    public var id: UUID
+    public var trajectoryID: UUID
+    public var occurredAt: Date
+    public var channel: ContactChannel
+    public var initiative: ContactInitiative
+    public var madeBy: ContactPerson
+    public var summary: String
+    public var wellbeing: WellbeingScore?
+    public var nextContactOn: CalendarDate?
+    public var recordedBy: UUID
+    public var version: Int64
+
+    public init(
+        id: UUID, trajectoryID: UUID, occurredAt: Date, channel: ContactChannel, initiative: ContactInitiative,
+        madeBy: ContactPerson, summary: String, wellbeing: WellbeingScore? = nil, nextContactOn: CalendarDate? = nil,
+        recordedBy: UUID, version: Int64 = 1
+    ) {
+        self.id = id
+        self.trajectoryID = trajectoryID
+        self.occurredAt = occurredAt
+        self.channel = channel
+        self.initiative = initiative
+        self.madeBy = madeBy
+        self.summary = summary
+        self.wellbeing = wellbeing
+        self.nextContactOn = nextContactOn
+        self.recordedBy = recordedBy
+        self.version = version
+    }
+
+    /// The calendar day of the contact, which is what the contact schedule counts from.
+    public func occurredOn(in timeZone: TimeZone = CalendarDate.brussels) -> CalendarDate {
+        CalendarDate.today(at: occurredAt, in: timeZone)
+    }
+
+    public static func isValidSummary(_ summary: String) -> Bool {
+        (1...maximumSummaryLength).contains(summary.count)
+            && !summary.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+    }
+}
+
+public enum ContactChannel: String, Sendable, Hashable, CaseIterable, Codable {
+    case phone, video, visit, inPerson, email, letter
+
+    public var sqlValue: String { self == .inPerson ? "in_person" : rawValue }
+
+    public init?(sqlValue: String) {
+        guard let channel = Self.allCases.first(where: { $0.sqlValue == sqlValue }) else { return nil }
+        self = channel
+    }
+}
+
+/// Who took the initiative for the contact.
+public enum ContactInitiative: String, Sendable, Hashable, CaseIterable, Codable {
+    case employer, employee
+
+    public var sqlValue: String { rawValue }
+
+    public init?(sqlValue: String) { self.init(rawValue: sqlValue) }
+}
+
+/// Who made (or should make) the contact.
+public enum ContactPerson: String, Sendable, Hashable, CaseIterable, Codable {
+    case officer, manager, colleague, physician, hr
+
+    public var sqlValue: String { rawValue }
+
+    public init?(sqlValue: String) { self.init(rawValue: sqlValue) }
+}
+
+/// A self-reported score from 1 (bad) to 5 (good); never a clinical measure.
+public struct WellbeingScore: Sendable, Hashable, Comparable, Codable {
+    public static let range = 1...5
+
+    public let value: Int
+
+    public init?(_ value: Int) {
+        guard Self.range.contains(value) else { return nil }
+        self.value = value
+    }
+
+    public static func < (lhs: WellbeingScore, rhs: WellbeingScore) -> Bool { lhs.value < rhs.value }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let value = try container.decode(Int.self)
+        guard let score = WellbeingScore(value) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "A wellbeing score is 1 to 5")
+        }
+        self = score
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+
+/// The state of one deadline (a milestone of a trajectory's template).
+public enum DeadlineStatus: String, Sendable, Hashable, CaseIterable, Codable {
+    case pending, met, missed, waived
+
+    public var sqlValue: String { rawValue }
+
+    public init?(sqlValue: String) { self.init(rawValue: sqlValue) }
+
+    /// Met and waived deadlines are history: later events do not move them.
+    public var isSettled: Bool { self == .met || self == .waived }
+}
+
+/// A deadline as stored: a milestone with a due date and a status.
+public struct Deadline: Sendable, Hashable {
+    public var milestoneCode: String
+    public var dueOn: CalendarDate
+    public var status: DeadlineStatus
+
+    public init(milestoneCode: String, dueOn: CalendarDate, status: DeadlineStatus = .pending) {
+        self.milestoneCode = milestoneCode
+        self.dueOn = dueOn
+        self.status = status
+    }
+
+    /// What the sweep looks for: still pending and its due day is over. The due day itself
+    /// still counts as on time.
+    public func isMissed(on today: CalendarDate) -> Bool {
+        status == .pending && dueOn < today
+    }
+}
+
+/// One milestone of a template against the events recorded so far.
+public struct ScheduledMilestone: Sendable, Hashable {
+    public var milestone: Milestone
+    /// Nil while the trigger has not happened.
+    public var triggeredOn: CalendarDate?
+    /// Nil while the trigger has not happened: no due date yet.
+    public var dueOn: CalendarDate?
+    /// The day the event that meets it was recorded, if it was.
+    public var metOn: CalendarDate?
+
+    public var code: String { milestone.code }
+}
+
+/// The arithmetic of a template: trigger events with their dates in, due dates out.
+/// Recording an event again with another date moves every milestone that hangs on it.
+public struct DeadlineSchedule: Sendable, Hashable {
+    public let template: ProcessTemplate
+    public private(set) var events: [TriggerEvent: CalendarDate]
+
+    public init(template: ProcessTemplate, events: [TriggerEvent: CalendarDate] = [:]) {
+        self.template = template
+        self.events = events
+    }
+
+    /// Records (or corrects) the date of an event.
+    public mutating func record(_ event: TriggerEvent, on date: CalendarDate) {
+        events[event] = date
+    }
+
+    /// Withdraws an event recorded by mistake; its milestones lose their due dates.
+    public mutating func remove(_ event: TriggerEvent) {
+        events[event] = nil
+    }
+
+    /// Every milestone in template order, due or not yet due.
+    public var milestones: [ScheduledMilestone] {
+        template.milestones.map { milestone in
+            let triggeredOn = events[milestone.trigger]
+            return ScheduledMilestone(
+                milestone: milestone, triggeredOn: triggeredOn,
+                dueOn: triggeredOn.map { milestone.dueOn(triggeredOn: $0) },
+                metOn: milestone.metBy.flatMap { events[$0] })
+        }
+    }
+
+    public func dueOn(_ milestoneCode: String) -> CalendarDate? {
+        milestones.first { $0.code == milestoneCode }?.dueOn
+    }
+
+    /// What the store must do so that the stored deadlines match the events:
+    ///
+    /// - a milestone that became due and has no row yet is created (already met when its
+    ///   meeting event is recorded);
+    /// - a pending or missed deadline whose trigger date changed moves; a missed one whose
+    ///   new date is today or later is pending again (the old date was a mistake);
+    /// - a pending or missed deadline whose meeting event is recorded becomes met;
+    /// - a pending or missed deadline whose trigger was withdrawn is removed;
+    /// - met and waived deadlines are never touched, and rows for codes the template no
+    ///   longer has are left alone.
+    public func changes(from existing: [Deadline], today: CalendarDate) -> [DeadlineChange] {
+        let stored = Dictionary(existing.map { ($0.milestoneCode, $0) }, uniquingKeysWith: { first, _ in first })
+        var changes: [DeadlineChange] = []
+        for scheduled in milestones {
+            let code = scheduled.code
+            guard let current = stored[code] else {
+                if let dueOn = scheduled.dueOn {
+                    changes.append(.create(milestoneCode: code, dueOn: dueOn, metOn: scheduled.metOn))
+                }
+                continue
+            }
+            guard !current.status.isSettled else { continue }
+            guard let dueOn = scheduled.dueOn else {
+                changes.append(.remove(milestoneCode: code))
+                continue
+            }
+            if dueOn != current.dueOn {
+                let reopen = current.status == .missed && dueOn >= today && scheduled.metOn == nil
+                changes.append(.move(milestoneCode: code, from: current.dueOn, to: dueOn, reopen: reopen))
+            }
+            if let metOn = scheduled.metOn {
+                changes.append(.meet(milestoneCode: code, on: metOn))
+            }
+        }
+        return changes
+    }
+}
+
+/// One step to bring the stored deadlines in line with the schedule.
+public enum DeadlineChange: Sendable, Hashable {
+    /// A new deadline, pending, or met already when `metOn` is set.
+    case create(milestoneCode: String, dueOn: CalendarDate, metOn: CalendarDate?)
+    /// The trigger date changed; `reopen` turns a missed deadline back into a pending one.
+    case move(milestoneCode: String, from: CalendarDate, to: CalendarDate, reopen: Bool)
+    case meet(milestoneCode: String, on: CalendarDate)
+    /// The trigger was withdrawn: the deadline has no due date any more.
+    case remove(milestoneCode: String)
+
+    public var milestoneCode: String {
+        switch self {
+        case .create(let code, _, _), .move(let code, _, _, _), .meet(let code, _), .remove(let code): code
+        }
+    }
+}
