@@ -2,6 +2,12 @@ import Foundation
 import Logging
 import PostgresLibPQ
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The PostgreSQL server a benchmark runs against, and pgbench pointed at it.
 struct BenchmarkServer {
     let base: PostgresConfiguration
@@ -53,7 +59,7 @@ struct BenchmarkServer {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try process.runWithSignalsUnblocked()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
@@ -80,5 +86,20 @@ struct BenchmarkServer {
             return candidate
         }
         throw Failure(description: "pgbench is missing: apt-get install -y postgresql-contrib (or postgresql-15)")
+    }
+}
+
+extension Process {
+    /// `run()` with no signal blocked in the child. A child inherits the signal mask of the
+    /// thread that spawns it, and on Linux async code runs on Dispatch threads that block
+    /// nearly every signal: pgbench would never see the SIGALRM that ends `-T`, and the
+    /// server would never see our SIGTERM. So the mask is cleared around the spawn.
+    func runWithSignalsUnblocked() throws {
+        var none = sigset_t()
+        var previous = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        try run()
     }
 }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The benchmarks, built for release in .build-release (apart from the debug build in .build),
+# against one throwaway PostgreSQL (scripts/test-postgres.sh) for both.
+#
+#   scripts/bench.sh                  pool, then http, with their default durations
+#   scripts/bench.sh --seconds 5      extra arguments go to both subcommands
+#   scripts/bench.sh --run ARGS…      (internal) skip the build; run inside test-postgres.sh
+#
+# Needs wrk and pgbench: scripts/setup.sh --bench.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+SCRATCH=.build-release
+
+if [[ ${1:-} != --run ]]; then
+    # One build of the whole package: the benchmarks and the server binary the http benchmark starts.
+    echo "bench: swift build -c release --scratch-path $SCRATCH" >&2
+    swift build -c release --scratch-path "$SCRATCH"
+    exec scripts/test-postgres.sh run -- "$0" --run "$@"
+fi
+shift
+
+BIN=$SCRATCH/release
+"$BIN/VeerkrachtBenchmarks" pool "$@"
+echo
+"$BIN/VeerkrachtBenchmarks" http "$@"
