@@ -112,8 +112,16 @@ struct PoolTests {
     @Test func oneConnectionServesOneTaskAtATime() async throws {
         try await TestDatabase.withClient { client in
             try await client.withConnection { connection in
-                async let long = connection.query("SELECT pg_sleep(0.5)")
-                try await Task.sleep(for: .milliseconds(100))
+                async let long = connection.query("SELECT pg_sleep(1) /* busy-connection */")
+                // Go on only once the server is running the first statement.
+                try await TestDatabase.withClient(maximumConnections: 1, configuration: client.configuration.connection) { observer in
+                    for _ in 0..<100 {
+                        let running = try await observer.query(
+                            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%busy-connection%' AND state = 'active' AND pid <> pg_backend_pid()")
+                        if try running[0].decode(0, as: Int.self) == 1 { return }
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                }
                 do {
                     try await connection.query("SELECT 1")
                     Issue.record("a second statement on a busy connection must be refused")

@@ -17,11 +17,13 @@ struct AuthenticationMiddleware: ServerMiddleware {
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
-        try refuseUnknownQueryParameters(request, operationID: operationID)
         if specification.publicOperations.contains(operationID) {
+            try refuseUnknownQueryParameters(request, operationID: operationID)
             return try await next(request, body, metadata)
         }
+        // Who is asking comes first: without a valid token, nothing else is answered.
         let principal = try await authenticate(request.headerFields[.authorization])
+        try refuseUnknownQueryParameters(request, operationID: operationID)
         return try await Principal.$current.withValue(principal) { try await next(request, body, metadata) }
     }
 
@@ -46,19 +48,19 @@ struct AuthenticationMiddleware: ServerMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer",
             let token = AccessToken(bearerValue: parts[1].trimmingCharacters(in: .whitespaces))
         else { throw invalid }
-        let holder = try await database.withConnection { connection -> IdentityStore.TokenHolder? in
-            guard let holder = try await identity.tokenHolder(prefix: token.prefix, on: connection) else { return nil }
-            if token.matches(storedHash: holder.secretHash), holder.lastUsedAt.map({ now().timeIntervalSince($0) > 60 }) ?? true {
+        let now = now()
+        return try await database.withConnection { connection in
+            guard let holder = try await identity.tokenHolder(prefix: token.prefix, on: connection),
+                token.matches(storedHash: holder.secretHash), holder.revokedAt == nil, holder.user.active
+            else { throw invalid }
+            guard holder.expiresAt > now else {
+                throw Problem.unauthorized(.expiredAccessToken, detail: "The access token has expired")
+            }
+            // Only a use that was let in counts, and at most once a minute.
+            if holder.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
                 try await identity.touch(tokenID: holder.tokenID, on: connection)
             }
-            return holder
+            return Principal(user: holder.user, tokenID: holder.tokenID, scopeEntityIDs: holder.scopeEntityIDs)
         }
-        guard let holder, token.matches(storedHash: holder.secretHash), holder.revokedAt == nil, holder.user.active else {
-            throw invalid
-        }
-        guard holder.expiresAt > now() else {
-            throw Problem.unauthorized(.expiredAccessToken, detail: "The access token has expired")
-        }
-        return Principal(user: holder.user, tokenID: holder.tokenID, scopeEntityIDs: holder.scopeEntityIDs)
     }
 }
