@@ -52,7 +52,7 @@ public func buildRouter(
     let service = VeerkrachtAPIService(database: database, specification: specification, metrics: metrics, logger: logger, now: now)
     try service.registerHandlers(
         on: router,
-        configuration: .init(dateTranscoder: .iso8601WithFractionalSeconds, jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
+        configuration: .init(dateTranscoder: RFC3339DateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
         middlewares: [AuthenticationMiddleware(database: database, identity: service.identity, specification: specification, now: now)])
     return router
 }

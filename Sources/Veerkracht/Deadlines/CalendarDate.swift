@@ -200,7 +200,7 @@ extension CalendarDate {
     }
 }
 
-fileprivate extension Int {
+extension Int {
     /// Division rounding towards negative infinity, so days before 1970 fall in the right cycle.
     func floorDivided(by divisor: Int) -> Int {
         let quotient = self / divisor

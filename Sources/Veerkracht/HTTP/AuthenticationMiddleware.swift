@@ -44,9 +44,9 @@ struct AuthenticationMiddleware: ServerMiddleware {
             throw Problem.unauthorized(.noAccessToken, detail: "Send an access token: Authorization: Bearer <token>")
         }
         let invalid = Problem.unauthorized(.invalidAccessToken, detail: "The access token is not valid")
-        let parts = authorization.split(separator: " ", maxSplits: 1)
+        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer",
-            let token = AccessToken(bearerValue: parts[1].trimmingCharacters(in: .whitespaces))
+            let token = AccessToken(bearerValue: String(parts[1].drop { $0 == " " }))
         else { throw invalid }
         let now = now()
         return try await database.withConnection { connection in
