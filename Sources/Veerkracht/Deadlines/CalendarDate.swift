@@ -100,12 +100,10 @@ public enum Weekday: Int, Sendable, Hashable, CaseIterable, Codable {
 extension CalendarDate {
     /// The zone Veerkracht's users live in; day boundaries (due today, overdue since
     /// yesterday) are drawn there unless the configuration says otherwise.
-    public static let brussels: TimeZone = {
-        guard let zone = TimeZone(identifier: "Europe/Brussels") else {
-            fatalError("The time zone database has no Europe/Brussels; install tzdata")
-        }
-        return zone
-    }()
+    /// Without the time zone database (tzdata, which the image installs) this falls back to
+    /// CET without summer time rather than stopping the server.
+    public static let brussels: TimeZone =
+        TimeZone(identifier: "Europe/Brussels") ?? TimeZone(secondsFromGMT: 3600) ?? .gmt
 
     /// The calendar day it is at `instant` in `timeZone`. The instant is passed in (from the
     /// one injected clock) so that domain code never reads the system clock itself.

@@ -5,11 +5,10 @@ import Foundation
 public enum TokenLifetime {
     public static let defaultDays = 90
     public static let maximumDays = 730
-    static let brussels = TimeZone(identifier: "Europe/Brussels") ?? .gmt
 
     public static func expiry(expiresOn: String?, expiresInDays: Int?, now: Date, issues: inout [InputIssue]) -> Date? {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = brussels
+        calendar.timeZone = CalendarDate.brussels
         switch (expiresOn, expiresInDays) {
         case (.some, .some):
             issues.append(InputIssue(.invalidInput, in: .body, name: "expiresOn", detail: "Give expiresOn or expiresIn, not both"))
