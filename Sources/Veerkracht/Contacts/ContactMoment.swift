@@ -46,33 +46,18 @@ public struct ContactMoment: Sendable, Hashable {
     }
 }
 
-public enum ContactChannel: String, Sendable, Hashable, CaseIterable, Codable {
+public enum ContactChannel: String, Sendable, Hashable, CaseIterable, Codable, StoredCode {
     case phone, video, visit, inPerson, email, letter
-
-    public var sqlValue: String { self == .inPerson ? "in_person" : rawValue }
-
-    public init?(sqlValue: String) {
-        guard let channel = Self.allCases.first(where: { $0.sqlValue == sqlValue }) else { return nil }
-        self = channel
-    }
 }
 
 /// Who took the initiative for the contact.
-public enum ContactInitiative: String, Sendable, Hashable, CaseIterable, Codable {
+public enum ContactInitiative: String, Sendable, Hashable, CaseIterable, Codable, StoredCode {
     case employer, employee
-
-    public var sqlValue: String { rawValue }
-
-    public init?(sqlValue: String) { self.init(rawValue: sqlValue) }
 }
 
 /// Who made (or should make) the contact.
-public enum ContactPerson: String, Sendable, Hashable, CaseIterable, Codable {
+public enum ContactPerson: String, Sendable, Hashable, CaseIterable, Codable, StoredCode {
     case officer, manager, colleague, physician, hr
-
-    public var sqlValue: String { rawValue }
-
-    public init?(sqlValue: String) { self.init(rawValue: sqlValue) }
 }
 
 /// A self-reported score from 1 (bad) to 5 (good); never a clinical measure.

@@ -62,7 +62,7 @@ public struct ContactPreferences: Sendable, Hashable, Codable {
 
 /// When the next contact is due, and why.
 public struct ContactDue: Sendable, Hashable {
-    public enum Reason: String, Sendable, Hashable, CaseIterable, Codable {
+    public enum Reason: String, Sendable, Hashable, CaseIterable, Codable, StoredCode {
         /// No contact yet during this absence.
         case firstContact
         /// The regular rhythm since the last contact.
@@ -70,13 +70,6 @@ public struct ContactDue: Sendable, Hashable {
         /// The date agreed at the last contact.
         case agreedDate
 
-        public var sqlValue: String {
-            switch self {
-            case .firstContact: "first_contact"
-            case .cadence: "cadence"
-            case .agreedDate: "agreed_date"
-            }
-        }
     }
 
     public var dueOn: CalendarDate

@@ -1,12 +1,8 @@
 import Foundation
 
 /// The state of one deadline (a milestone of a trajectory's template).
-public enum DeadlineStatus: String, Sendable, Hashable, CaseIterable, Codable {
+public enum DeadlineStatus: String, Sendable, Hashable, CaseIterable, Codable, StoredCode {
     case pending, met, missed, waived
-
-    public var sqlValue: String { rawValue }
-
-    public init?(sqlValue: String) { self.init(rawValue: sqlValue) }
 
     /// Met and waived deadlines are history: later events do not move them.
     public var isSettled: Bool { self == .met || self == .waived }

@@ -157,11 +157,7 @@ public struct TriggerEvent: RawRepresentable, Sendable, Hashable, Comparable, Co
     private init(known: String) { rawValue = known }
 
     /// SQL keeps snake_case: `absenceStart` ↔ `absence_start`.
-    public var sqlValue: String {
-        rawValue.reduce(into: "") { text, character in
-            if character.isUppercase { text += "_" + character.lowercased() } else { text.append(character) }
-        }
-    }
+    public var sqlValue: String { rawValue.snakeCased }
 
     public init?(sqlValue: String) {
         guard sqlValue.wholeMatch(of: /[a-z][a-z0-9]*(_[a-z0-9]+)*/) != nil else { return nil }
@@ -213,20 +209,12 @@ public struct TriggerEvent: RawRepresentable, Sendable, Hashable, Comparable, Co
 }
 
 /// Who has to act for a milestone.
-public enum MilestoneResponsible: String, Sendable, Hashable, CaseIterable, Codable {
+public enum MilestoneResponsible: String, Sendable, Hashable, CaseIterable, Codable, StoredCode {
     /// The employer as an organisation; in Veerkracht the trajectory's officer acts for it.
     case employer
     case officer, employee, manager, hr, occupationalPhysician
     /// Belgium: the social inspector-physician who decides on an appeal.
     case medicalInspector
-
-    public var sqlValue: String {
-        switch self {
-        case .occupationalPhysician: "occupational_physician"
-        case .medicalInspector: "medical_inspector"
-        default: rawValue
-        }
-    }
 }
 
 /// Where a figure comes from.

@@ -137,51 +137,17 @@ public enum TrajectoryRuleError: Error, Sendable, Hashable, CustomStringConverti
 }
 
 /// What the trajectory aims for.
-public enum TrajectoryGoal: String, Sendable, Hashable, CaseIterable, Codable {
+public enum TrajectoryGoal: String, Sendable, Hashable, CaseIterable, Codable, StoredCode {
     case returnOwnJob, adaptedOwnJob, otherJobInternal, temporaryMobility, redeployment, exitOutplacement,
         undetermined
 
-    /// SQL keeps snake_case.
-    public var sqlValue: String {
-        switch self {
-        case .returnOwnJob: "return_own_job"
-        case .adaptedOwnJob: "adapted_own_job"
-        case .otherJobInternal: "other_job_internal"
-        case .temporaryMobility: "temporary_mobility"
-        case .redeployment: "redeployment"
-        case .exitOutplacement: "exit_outplacement"
-        case .undetermined: "undetermined"
-        }
-    }
-
-    public init?(sqlValue: String) {
-        guard let goal = Self.allCases.first(where: { $0.sqlValue == sqlValue }) else { return nil }
-        self = goal
-    }
 }
 
 /// How a closed trajectory ended.
-public enum TrajectoryOutcome: String, Sendable, Hashable, CaseIterable, Codable {
+public enum TrajectoryOutcome: String, Sendable, Hashable, CaseIterable, Codable, StoredCode {
     case returnedFull, returnedPartial, placedOtherJob, temporaryPlacementCompleted, leftOrganisation,
         definitivelyUnfit, withdrawn
 
-    /// SQL keeps snake_case.
-    public var sqlValue: String {
-        switch self {
-        case .returnedFull: "returned_full"
-        case .returnedPartial: "returned_partial"
-        case .placedOtherJob: "placed_other_job"
-        case .temporaryPlacementCompleted: "temporary_placement_completed"
-        case .leftOrganisation: "left_organisation"
-        case .definitivelyUnfit: "definitively_unfit"
-        case .withdrawn: "withdrawn"
-        }
-    }
-
-    public init?(sqlValue: String) {
-        guard let outcome = Self.allCases.first(where: { $0.sqlValue == sqlValue }) else { return nil }
-        self = outcome
-    }
 }
 
 /// The human reference of a trajectory, `VK-2026-000123`: the year it was opened and a

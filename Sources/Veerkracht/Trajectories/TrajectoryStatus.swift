@@ -11,24 +11,8 @@ import Foundation
 /// Closing is allowed from every open status, not only from `active`/`onHold`: a staff member
 /// can be back at work before a plan was ever made, and forcing the officer through
 /// `planning` and `active` first would put steps in the timeline that never happened.
-public enum TrajectoryStatus: String, Sendable, Hashable, CaseIterable, Codable {
+public enum TrajectoryStatus: String, Sendable, Hashable, CaseIterable, Codable, StoredCode {
     case intake, planning, active, onHold, closed
-
-    /// SQL keeps snake_case.
-    public var sqlValue: String {
-        switch self {
-        case .intake: "intake"
-        case .planning: "planning"
-        case .active: "active"
-        case .onHold: "on_hold"
-        case .closed: "closed"
-        }
-    }
-
-    public init?(sqlValue: String) {
-        guard let status = Self.allCases.first(where: { $0.sqlValue == sqlValue }) else { return nil }
-        self = status
-    }
 
     /// At most one open trajectory per staff member; everything but `closed` is open.
     public var isOpen: Bool { self != .closed }
