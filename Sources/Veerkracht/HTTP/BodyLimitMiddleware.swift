@@ -10,6 +10,10 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maximumBytes {
             throw Problem(.payloadTooLarge, detail: "The request body may be at most \(maximumBytes) bytes")
         }
+        // No Content-Length and no Transfer-Encoding: HTTP/1.1 says there is no body (most GETs).
+        if request.headers[.contentLength] == nil, request.headers[.transferEncoding] == nil {
+            return try await next(request, context)
+        }
         var request = request
         // A body without a (truthful) Content-Length is counted as it arrives.
         let buffer: ByteBuffer
