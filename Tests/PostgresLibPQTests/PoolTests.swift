@@ -112,23 +112,28 @@ struct PoolTests {
     @Test func oneConnectionServesOneTaskAtATime() async throws {
         try await TestDatabase.withClient { client in
             try await client.withConnection { connection in
-                async let long = connection.query("SELECT pg_sleep(1) /* busy-connection */")
-                // Go on only once the server is running the first statement.
-                try await TestDatabase.withClient(maximumConnections: 1, configuration: client.configuration.connection) { observer in
-                    for _ in 0..<100 {
-                        let running = try await observer.query(
-                            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%busy-connection%' AND state = 'active' AND pid <> pg_backend_pid()")
-                        if try running[0].decode(0, as: Int.self) == 1 { return }
-                        try await Task.sleep(for: .milliseconds(20))
-                    }
+                async let long = connection.query("SELECT pg_sleep(30) /* busy-connection */")
+                // Go on only once the server is running the first statement; it sleeps long enough
+                // that a loaded machine cannot let it finish before the second one is tried.
+                let observer = PostgresClient(
+                    configuration: .init(connection: client.configuration.connection, maximumConnections: 1), logger: TestDatabase.logger)
+                let busy: PostgresQuery =
+                    "SELECT pid FROM pg_stat_activity WHERE query LIKE '%busy-connection%' AND state = 'active' AND pid <> pg_backend_pid()"
+                var pid: Int32?
+                for _ in 0..<500 where pid == nil {
+                    pid = try await observer.query(busy).first?.decode(0, as: Int32.self)
+                    if pid == nil { try await Task.sleep(for: .milliseconds(20)) }
                 }
+                #expect(pid != nil)
                 do {
                     try await connection.query("SELECT 1")
                     Issue.record("a second statement on a busy connection must be refused")
                 } catch let error as PostgresError {
                     #expect(error.kind == .misuse)
                 }
-                _ = try await long
+                if let pid { try await observer.query("SELECT pg_cancel_backend(\(pid))") }
+                await observer.close()
+                _ = try? await long
             }
         }
     }
