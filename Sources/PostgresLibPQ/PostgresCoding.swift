@@ -395,6 +395,10 @@ extension Int32: PostgresArrayElement { public static var postgresArrayType: Pos
 extension Bool: PostgresArrayElement { public static var postgresArrayType: PostgresType { .boolArray } }
 extension Double: PostgresArrayElement { public static var postgresArrayType: PostgresType { .float8Array } }
 extension PostgresDate: PostgresArrayElement { public static var postgresArrayType: PostgresType { .dateArray } }
+/// Arrays with NULL elements, such as `[UUID?]`.
+extension Optional: PostgresArrayElement where Wrapped: PostgresArrayElement {
+    public static var postgresArrayType: PostgresType { Wrapped.postgresArrayType }
+}
 
 extension Array: PostgresEncodable where Element: PostgresArrayElement {
     public static var postgresType: PostgresType { Element.postgresArrayType }
@@ -440,7 +444,11 @@ extension Array: PostgresDecodable where Element: PostgresArrayElement {
             guard offset + 4 <= bytes.count else { throw .invalidData }
             let length = Int(bytes.readInteger(at: offset, as: Int32.self))
             offset += 4
-            guard length >= 0 else { throw .unexpectedNull }
+            guard length >= 0 else {
+                // NULL: an error unless the elements are optional.
+                result.append(try Element.decodeNullable(from: nil, type: elementType))
+                continue
+            }
             guard offset + length <= bytes.count else { throw .invalidData }
             result.append(try Element.decode(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]), type: elementType))
             offset += length

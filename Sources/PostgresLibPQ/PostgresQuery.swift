@@ -83,6 +83,15 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
         public mutating func appendInterpolation(unsafeRaw sql: String) {
             self.sql += sql
         }
+
+        /// Embeds another query (a shared predicate, say) with its parameters renumbered.
+        public mutating func appendInterpolation(fragment: PostgresQuery) {
+            var query = PostgresQuery(stringInterpolation: self)
+            query.append(fragment)
+            sql = query.sql
+            bindings = query.bindings
+            placeholderOffsets = query.placeholderOffsets
+        }
     }
 
     /// Appends another query, renumbering its parameters to follow this one's.

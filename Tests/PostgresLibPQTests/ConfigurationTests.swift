@@ -55,6 +55,13 @@ struct QueryTests {
         long.append(" \(99)")
         #expect(long.sql == (1...12).map { "$\($0)," }.joined() + " $13")
     }
+
+    @Test func fragmentsInterpolateWithRenumberedParameters() {
+        let predicate: PostgresQuery = "(t.entity_id = ANY(\(["e"])) OR t.owner = \("o"))"
+        let query: PostgresQuery = "SELECT \(1) FROM t WHERE \(fragment: predicate) AND t.id = \(2)"
+        #expect(query.sql == "SELECT $1 FROM t WHERE (t.entity_id = ANY($2) OR t.owner = $3) AND t.id = $4")
+        #expect(query.bindings.count == 4)
+    }
 }
 
 @Suite("Calendar dates")

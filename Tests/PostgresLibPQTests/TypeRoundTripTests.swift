@@ -132,6 +132,18 @@ struct TypeRoundTripTests {
         }
     }
 
+    @Test func arraysWithNullElementsOnlyAsOptionals() async throws {
+        try await TestDatabase.withClient { client in
+            let ids: [UUID?] = [UUID(), nil, UUID()]
+            try await expectRoundTrip(client, ids, as: "uuid[]")
+            let counted = try await client.query("SELECT array_position(\(ids), NULL) AS at")
+            #expect(try counted[0].decode("at", as: Int32.self) == 2)
+            let rows = try await client.query("SELECT ARRAY['a', NULL] AS a")
+            #expect(throws: PostgresDecodingError.self) { try rows[0].decode("a", as: [String].self) }
+            #expect(try rows[0].decode("a", as: [String?].self) == ["a", nil])
+        }
+    }
+
     struct Preferences: Codable, Equatable, Sendable {
         var channel: String
         var notBefore: String?

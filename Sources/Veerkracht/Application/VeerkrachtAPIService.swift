@@ -10,6 +10,8 @@ struct VeerkrachtAPIService: APIProtocol {
     let database: PostgresClient
     let identity = IdentityStore()
     let idempotency = IdempotencyStore()
+    let auditTrail = AuditStore()
+    let timeline = TimelineStore()
     let specification: APISpecification
     let metrics: PrometheusCollectorRegistry
     let logger: Logger

@@ -30,4 +30,43 @@ public enum AccessPolicy {
     public static func isInScope(_ principal: Principal, entity: UUID) -> Bool {
         principal.scopeEntityIDs.contains(entity)
     }
+
+    // MARK: - Case data (need to know)
+
+    /// What someone may do with a trajectory and everything in it (absence, contacts,
+    /// deadlines, actions, timeline).
+    public enum CaseAccess: Sendable, Hashable {
+        case read, write
+    }
+
+    /// The trajectories a principal may see, as the list queries filter them: an officer's
+    /// are those of their entities (and below), a physician's those assigned to them. Every
+    /// other role sees none (PRODUCT.md, "Who may see what"). Writing is for officers only.
+    public struct CaseScope: Sendable, Hashable {
+        /// Entities whose trajectories the principal may see (officers); empty for others.
+        public var entityIDs: [UUID]
+        /// Set for a physician: trajectories with this physician assigned.
+        public var physicianID: UUID?
+
+        public var isEmpty: Bool { entityIDs.isEmpty && physicianID == nil }
+    }
+
+    public static func caseScope(_ principal: Principal, _ access: CaseAccess) -> CaseScope {
+        CaseScope(
+            entityIDs: principal.has(.officer) ? principal.scopeEntityIDs.sorted { $0.uuidString < $1.uuidString } : [],
+            physicianID: access == .read && principal.has(.physician) ? principal.userID : nil)
+    }
+
+    /// The same rule for one trajectory already loaded; must agree with `caseScope`.
+    public static func mayAccessCase(
+        _ principal: Principal, _ access: CaseAccess, entityID: UUID, physicianID: UUID?
+    ) -> Bool {
+        let scope = caseScope(principal, access)
+        return scope.entityIDs.contains(entityID) || (scope.physicianID != nil && scope.physicianID == physicianID)
+    }
+
+    /// Employees (staff records without case data): officers and HR of their entities.
+    public static func mayAccessEmployee(_ principal: Principal, entityID: UUID) -> Bool {
+        (principal.has(.officer) || principal.has(.hr)) && isInScope(principal, entity: entityID)
+    }
 }

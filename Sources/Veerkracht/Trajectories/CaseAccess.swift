@@ -1,0 +1,74 @@
+import Foundation
+import PostgresLibPQ
+
+/// What the access rule needs to know about one trajectory, read in the transaction that
+/// then works on it.
+struct CaseFacts: Sendable, Hashable {
+    var trajectoryID: UUID
+    var entityID: UUID
+    var officerID: UUID
+    var physicianID: UUID?
+    var status: TrajectoryStatus
+    var version: Int64
+}
+
+extension AccessPolicy.CaseScope {
+    /// This scope as SQL over the `trajectories` row called `alias`: list queries filter with
+    /// it, so nothing out of scope is ever fetched.
+    func predicate(_ alias: String = "t") -> PostgresQuery {
+        "(\(unsafeRaw: alias).entity_id = ANY(\(entityIDs)) OR \(unsafeRaw: alias).physician_id = \(physicianID))"
+    }
+}
+
+private enum CaseOutcome<Value> {
+    case allowed(Value)
+    case denied
+}
+
+extension VeerkrachtAPIService {
+    /// The one gate to case data. Runs `body` in a transaction when the principal may
+    /// `access` trajectory `id` (for writes the trajectory row stays locked until commit, so
+    /// writes to one case are serialised) and audits the access in that transaction.
+    /// Otherwise, whether the trajectory does not exist or is out of scope, answers 404 and
+    /// audits the denial on its own, since the request's transaction rolls back.
+    func withCase<Value: Sendable>(
+        _ id: UUID, _ access: AccessPolicy.CaseAccess, audit action: AuditAction, _ resource: AuditResource,
+        resourceID: UUID? = nil, _ body: (CaseFacts, PostgresConnection) async throws -> Value
+    ) async throws -> Value {
+        let principal = try Principal.required()
+        let scope = AccessPolicy.caseScope(principal, access)
+        let outcome: CaseOutcome<Value> = try await database.withTransaction { connection in
+            let rows = try await connection.query("""
+                SELECT t.id, t.entity_id, t.officer_id, t.physician_id, t.status, t.version FROM trajectories t
+                WHERE t.id = \(id) AND \(fragment: scope.predicate())
+                \(unsafeRaw: access == .write ? "FOR UPDATE" : "")
+                """)
+            guard let row = try rows.singleRow() else { return .denied }
+            let (trajectoryID, entityID, officerID, physicianID, status, version) =
+                try row.decode((UUID, UUID, UUID, UUID?, TrajectoryStatus, Int64).self)
+            let facts = CaseFacts(
+                trajectoryID: trajectoryID, entityID: entityID, officerID: officerID, physicianID: physicianID,
+                status: status, version: version)
+            let value = try await body(facts, connection)
+            try await auditTrail.append(AuditEntry(principal, action, resource, id: resourceID ?? id, trajectory: id), on: connection)
+            return .allowed(value)
+        }
+        switch outcome {
+        case .allowed(let value):
+            return value
+        case .denied:
+            try await auditDenial(principal, action, resource, id: resourceID ?? id, trajectory: id)
+            throw Problem.notFound
+        }
+    }
+
+    /// Records a refused access in its own statement, outside any transaction that rolls back.
+    func auditDenial(
+        _ principal: Principal, _ action: AuditAction, _ resource: AuditResource, id: UUID?, trajectory: UUID?
+    ) async throws {
+        try await database.withConnection { connection in
+            try await auditTrail.append(
+                AuditEntry(principal, action, resource, id: id, trajectory: trajectory, outcome: .denied), on: connection)
+        }
+    }
+}
