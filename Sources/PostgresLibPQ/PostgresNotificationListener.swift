@@ -10,9 +10,12 @@ import Glibc
 /// What a listener reports.
 public enum PostgresListenerEvent: Sendable, Equatable {
     case notification(channel: String, payload: String)
-    /// The connection was re-established: notifications sent in between were lost, so a
-    /// worker woken by them should look for work once.
-    case reconnected
+    /// LISTEN is in place, the first time and after every reconnection. Notifications sent
+    /// while it was not were lost, so a worker woken by them should look for work once, and
+    /// a cache kept fresh by them must start empty.
+    case listening
+    /// The connection broke; notifications are lost until the next `.listening`.
+    case disconnected
 }
 
 /// `LISTEN` on a dedicated connection: a thread of its own sleeps in `poll(2)` on the
@@ -78,15 +81,14 @@ private final class ListenLoop: @unchecked Sendable {
     func run() {
         defer { close(wakeDescriptor) }
         var backoff: Int32 = 100
-        var connectedBefore = false
         while true {
             if let connection = connect() {
                 backoff = 100
-                if connectedBefore { continuation.yield(.reconnected) }
-                connectedBefore = true
+                continuation.yield(.listening)
                 let stopped = listen(on: connection)
                 PQfinish(connection)
                 if stopped { return }
+                continuation.yield(.disconnected)
                 logger.warning("notification listener lost its connection; reconnecting")
             }
             // Sleep for the back-off, but wake at once when asked to stop.

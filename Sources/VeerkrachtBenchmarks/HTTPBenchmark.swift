@@ -32,6 +32,9 @@ struct HTTPBenchmark: AsyncParsableCommand {
     @Option(help: "The server's database pool size (VEERKRACHT_DB_POOL_SIZE).")
     var poolSize: Int = 16
 
+    @Option(help: "The server's authentication cache lifetime (VEERKRACHT_AUTH_CACHE_SECONDS; 0: every request asks the database).")
+    var authCacheSeconds: Int = 10
+
     @Option(help: "pgbench scale factor (100,000 accounts each).")
     var scale: Int = 10
 
@@ -45,7 +48,7 @@ struct HTTPBenchmark: AsyncParsableCommand {
     static let maximumP99Milliseconds = 10.0
 
     func validate() throws {
-        guard seconds > 0, warmup >= 0, connections > 0, threads > 0, poolSize > 0, scale > 0 else {
+        guard seconds > 0, warmup >= 0, connections > 0, threads > 0, poolSize > 0, scale > 0, authCacheSeconds >= 0 else {
             throw ValidationError("--seconds, --connections, --threads, --pool-size and --scale must be positive; --warmup at least 0")
         }
         guard threads <= connections else { throw ValidationError("--threads must not exceed --connections") }
@@ -68,6 +71,7 @@ struct HTTPBenchmark: AsyncParsableCommand {
         environment["VEERKRACHT_LOG_LEVEL"] = "warning"
         environment["VEERKRACHT_SQL_DIR"] = sql.path
         environment["VEERKRACHT_DB_POOL_SIZE"] = String(poolSize)
+        environment["VEERKRACHT_AUTH_CACHE_SECONDS"] = String(authCacheSeconds)
         environment["VEERKRACHT_MIGRATE_ON_START"] = "true"
         environment["VEERKRACHT_PUBLIC_BASE_URL"] = nil
 
@@ -139,7 +143,7 @@ struct HTTPBenchmark: AsyncParsableCommand {
         let run = outcome.run
         let ratio = outcome.ratio(tps)
         print("command: \(CommandLine.arguments.joined(separator: " "))")
-        print("authenticated GET /v1/me, release server (pool \(poolSize), log level warning), \(seconds) s per run after \(warmup) s warm-up, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        print("authenticated GET /v1/me, release server (pool \(poolSize), log level warning, authentication cache \(authCacheSeconds > 0 ? "\(authCacheSeconds) s" : "off")), \(seconds) s per run after \(warmup) s warm-up, \(ProcessInfo.processInfo.activeProcessorCount) cores")
         print("  \(outcome.wrkCommand)")
         print("  pgbench -S -n -c \(connections) -j \(pgbenchThreads) -T \(seconds)  (scale \(scale), same server)")
         print(String(format: "requests/s     %10.0f", run.requestsPerSecond))

@@ -83,24 +83,36 @@ struct NotificationTests {
         let listener = try PostgresNotificationListener(
             configuration: configuration, channels: ["deadline_due", "Mixed Case"], logger: TestDatabase.logger)
         defer { listener.stop() }
+        var events = listener.events.makeAsyncIterator()
+        let first = await events.next()
+        #expect(first == .listening)
         try await TestDatabase.withClient(configuration: configuration) { client in
-            // Give the listener a moment to connect and LISTEN.
-            for _ in 0..<50 {
-                let listening = try await client.query("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'")
-                if try listening[0].decode(0, as: Int.self) > 0 { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
             try await client.query("SELECT pg_notify('deadline_due', \("trajectory 42"))")
             try await client.query("SELECT pg_notify('Mixed Case', '')")
         }
-        var received: [PostgresListenerEvent] = []
-        for await event in listener.events {
-            received.append(event)
-            if received.count == 2 { break }
-        }
+        let received = [await events.next(), await events.next()]
         #expect(received == [
             .notification(channel: "deadline_due", payload: "trajectory 42"),
             .notification(channel: "Mixed Case", payload: ""),
         ])
+    }
+
+    @Test func aBrokenConnectionIsReportedAndListeningResumes() async throws {
+        let configuration = try await TestDatabase.makeDatabase()
+        let listener = try PostgresNotificationListener(configuration: configuration, channels: ["changes"], logger: TestDatabase.logger)
+        defer { listener.stop() }
+        var events = listener.events.makeAsyncIterator()
+        let first = await events.next()
+        #expect(first == .listening)
+        try await TestDatabase.withClient(configuration: configuration) { client in
+            try await client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()")
+            let lost = await events.next()
+            #expect(lost == .disconnected)
+            let back = await events.next()
+            #expect(back == .listening)
+            try await client.query("SELECT pg_notify('changes', 'after')")
+        }
+        let after = await events.next()
+        #expect(after == .notification(channel: "changes", payload: "after"))
     }
 }

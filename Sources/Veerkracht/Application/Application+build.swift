@@ -28,7 +28,9 @@ public func buildApplication(
         database.stop(logger: logger)
         throw error
     }
-    let router = try buildRouter(configuration, database: client, metrics: metrics, logger: logger)
+    let principalCache = configuration.authenticationCacheLifetime > .zero
+        ? PrincipalCache(lifetime: configuration.authenticationCacheLifetime) : nil
+    let router = try buildRouter(configuration, database: client, metrics: metrics, logger: logger, principalCache: principalCache)
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "veerkracht"),
@@ -36,6 +38,9 @@ public func buildApplication(
     app.addServices(
         EmbeddedPostgresService(database: database, logger: logger), client,
         IdempotencyPruneService(database: client, logger: logger))
+    if let principalCache {
+        app.addServices(PrincipalCacheService(cache: principalCache, configuration: client.configuration.connection, logger: logger))
+    }
     return app
 }
 
@@ -43,7 +48,7 @@ public func buildApplication(
 /// generated operations.
 public func buildRouter(
     _ configuration: Configuration, database: PostgresClient, metrics: PrometheusCollectorRegistry, logger: Logger,
-    now: @escaping @Sendable () -> Date = { Date() }
+    principalCache: PrincipalCache? = nil, now: @escaping @Sendable () -> Date = { Date() }
 ) throws -> Router<BasicRequestContext> {
     let specification = try APISpecification.load()
     let router = Router()
@@ -53,7 +58,7 @@ public func buildRouter(
     try service.registerHandlers(
         on: router,
         configuration: .init(dateTranscoder: RFC3339DateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
-        middlewares: [AuthenticationMiddleware(database: database, identity: service.identity, specification: specification, now: now)])
+        middlewares: [AuthenticationMiddleware(database: database, identity: service.identity, specification: specification, cache: principalCache, now: now)])
     return router
 }
 

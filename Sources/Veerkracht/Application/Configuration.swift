@@ -18,6 +18,9 @@ public struct Configuration: Sendable {
     public var migrateOnStart: Bool
     /// Base of the absolute links in responses (`next`, `Location`); nil: from the request's Host.
     public var publicBaseURL: String?
+    /// How long an instance may answer "who is this token" from memory; 0 turns it off.
+    /// Changes reach the cache by NOTIFY at once; this bounds what a lost notification costs.
+    public var authenticationCacheLifetime: Duration
 
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public var description: String
@@ -27,7 +30,8 @@ public struct Configuration: Sendable {
         databaseURL: String? = nil, dataDirectory: String = ".veerkracht", sqlDirectory: URL,
         httpHost: String = "127.0.0.1", httpPort: Int = 8080, logLevel: Logger.Level = .info,
         databasePoolSize: Int = 10, databaseAcquireTimeout: Duration = .seconds(5),
-        maximumBodySize: Int = 1 << 20, migrateOnStart: Bool = true, publicBaseURL: String? = nil
+        maximumBodySize: Int = 1 << 20, migrateOnStart: Bool = true, publicBaseURL: String? = nil,
+        authenticationCacheLifetime: Duration = .seconds(10)
     ) {
         self.databaseURL = databaseURL
         self.dataDirectory = dataDirectory
@@ -40,6 +44,7 @@ public struct Configuration: Sendable {
         self.maximumBodySize = maximumBodySize
         self.migrateOnStart = migrateOnStart
         self.publicBaseURL = publicBaseURL
+        self.authenticationCacheLifetime = authenticationCacheLifetime
     }
 
     /// Reads the environment; a malformed value is an error that names the variable.
@@ -82,7 +87,8 @@ public struct Configuration: Sendable {
             databaseAcquireTimeout: .milliseconds(try integer("VEERKRACHT_DB_ACQUIRE_TIMEOUT_MS", default: 5000, range: 1...600_000)),
             maximumBodySize: try integer("VEERKRACHT_MAX_BODY_SIZE", default: 1 << 20, range: 1024...(64 << 20)),
             migrateOnStart: try flag("VEERKRACHT_MIGRATE_ON_START", default: true),
-            publicBaseURL: value("VEERKRACHT_PUBLIC_BASE_URL"))
+            publicBaseURL: value("VEERKRACHT_PUBLIC_BASE_URL"),
+            authenticationCacheLifetime: .seconds(try integer("VEERKRACHT_AUTH_CACHE_SECONDS", default: 10, range: 0...300)))
         if let databaseURL {
             do {
                 _ = try PostgresConfiguration(url: databaseURL)

@@ -11,6 +11,8 @@ struct AuthenticationMiddleware: ServerMiddleware {
     let database: PostgresClient
     let identity: IdentityStore
     let specification: APISpecification
+    /// nil: every request asks the database.
+    let cache: PrincipalCache?
     let now: @Sendable () -> Date
 
     func intercept(
@@ -49,6 +51,23 @@ struct AuthenticationMiddleware: ServerMiddleware {
             let token = AccessToken(bearerValue: String(parts[1].drop { $0 == " " }))
         else { throw invalid }
         let now = now()
+        let generation: UInt64?
+        switch cache?.lookup(prefix: token.prefix, now: now) {
+        case .hit(let entry):
+            guard token.matches(storedHash: entry.secretHash) else { throw invalid }
+            guard entry.expiresAt > now else {
+                throw Problem.unauthorized(.expiredAccessToken, detail: "The access token has expired")
+            }
+            if Self.needsUseRecorded(lastUsedAt: entry.lastUsedAt, now: now) {
+                try await database.withConnection { try await identity.touch(tokenID: entry.principal.tokenID, on: $0) }
+                cache?.recordUse(prefix: token.prefix, at: now)
+            }
+            return entry.principal
+        case .miss(let current):
+            generation = current
+        case nil:
+            generation = nil
+        }
         return try await database.withConnection { connection in
             guard let holder = try await identity.tokenHolder(prefix: token.prefix, on: connection),
                 token.matches(storedHash: holder.secretHash), holder.revokedAt == nil, holder.user.active
@@ -56,11 +75,21 @@ struct AuthenticationMiddleware: ServerMiddleware {
             guard holder.expiresAt > now else {
                 throw Problem.unauthorized(.expiredAccessToken, detail: "The access token has expired")
             }
-            // Only a use that was let in counts, and at most once a minute.
-            if holder.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
+            var lastUsedAt = holder.lastUsedAt
+            if Self.needsUseRecorded(lastUsedAt: lastUsedAt, now: now) {
                 try await identity.touch(tokenID: holder.tokenID, on: connection)
+                lastUsedAt = now
             }
-            return Principal(user: holder.user, tokenID: holder.tokenID, scopeEntityIDs: holder.scopeEntityIDs)
+            let principal = Principal(user: holder.user, tokenID: holder.tokenID, scopeEntityIDs: holder.scopeEntityIDs)
+            cache?.store(
+                .init(principal: principal, secretHash: holder.secretHash, expiresAt: holder.expiresAt, lastUsedAt: lastUsedAt),
+                prefix: token.prefix, generation: generation, now: now)
+            return principal
         }
+    }
+
+    /// Only a use that was let in counts, and at most once a minute.
+    private static func needsUseRecorded(lastUsedAt: Date?, now: Date) -> Bool {
+        lastUsedAt.map { now.timeIntervalSince($0) > 60 } ?? true
     }
 }

@@ -49,7 +49,7 @@ struct TestApp: Sendable {
 
     /// Runs `body` against a new app and closes its pool afterwards.
     static func with<Result>(
-        maximumBodySize: Int = 1 << 20, now: @escaping @Sendable () -> Date = { Date() },
+        maximumBodySize: Int = 1 << 20, principalCache: PrincipalCache? = nil, now: @escaping @Sendable () -> Date = { Date() },
         _ body: (TestApp) async throws -> Result
     ) async throws -> Result {
         let database = try await MigratedDatabase.make()
@@ -58,7 +58,7 @@ struct TestApp: Sendable {
             let metrics = PrometheusCollectorRegistry()
             var configuration = Configuration(sqlDirectory: RepositoryFolder.sql)
             configuration.maximumBodySize = maximumBodySize
-            let router = try buildRouter(configuration, database: client, metrics: metrics, logger: Logger(label: "test"), now: now)
+            let router = try buildRouter(configuration, database: client, metrics: metrics, logger: Logger(label: "test"), principalCache: principalCache, now: now)
             let administration = IdentityAdministration(database: client)
             let admin = try await administration.createUser(email: "admin@example.org", name: "Ada Admin", roles: [.admin], entities: [])
             let (_, token) = try await administration.createToken(user: admin.email, name: "test", expiresInDays: 30)

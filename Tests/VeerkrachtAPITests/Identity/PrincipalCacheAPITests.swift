@@ -1,0 +1,78 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PostgresLibPQ
+import ServiceLifecycle
+import Testing
+@testable import Veerkracht
+
+/// The cache with its real listener: answers come from memory, and any change to who a
+/// token belongs to reaches every request at once.
+@Suite("Authentication cache")
+struct PrincipalCacheAPITests {
+    /// Runs `body` with the cache fed by `PrincipalCacheService`, once it listens.
+    private func withListeningCache(_ body: @escaping @Sendable (TestApp, PrincipalCache) async throws -> Void) async throws {
+        let cache = PrincipalCache(lifetime: .seconds(60))
+        try await TestApp.with(principalCache: cache) { app in
+            let service = PrincipalCacheService(cache: cache, configuration: app.client.configuration.connection, logger: Logger(label: "test"))
+            let listening = Task { try await service.run() }
+            defer { listening.cancel() }
+            try await eventually("the listener to connect") { if case .miss(.some) = cache.lookup(prefix: "x", now: Date()) { true } else { false } }
+            try await body(app, cache)
+        }
+    }
+
+    private func eventually(_ what: String, _ condition: () -> Bool) async throws {
+        for _ in 0..<200 where !condition() { try await Task.sleep(for: .milliseconds(25)) }
+        #expect(condition(), "waited 5 s for \(what)")
+    }
+
+    @Test func answersFromMemoryUntilTheTokenIsRevoked() async throws {
+        try await withListeningCache { app, cache in
+            let (_, token) = try await app.user("cached@example.org", roles: [.officer])
+            try await app.test { client in
+                // Creating the user notified too; once that has arrived, the answer stays.
+                for _ in 0..<200 where cache.count == 0 {
+                    let first = try await client.execute(uri: "/v1/me", method: .get, headers: .bearer(token))
+                    #expect(first.status == .ok)
+                    try await Task.sleep(for: .milliseconds(25))
+                }
+                #expect(cache.count == 1)
+                // Recording the use within the minute does not empty the cache.
+                let second = try await client.execute(uri: "/v1/me", method: .get, headers: .bearer(token))
+                #expect(second.status == .ok)
+                #expect(cache.count == 1)
+                // A wrong secret with a cached prefix is refused from memory as well.
+                let forged = String(token.dropLast(4)) + "AAAA"
+                let refused = try await client.execute(uri: "/v1/me", method: .get, headers: .bearer(forged))
+                #expect(refused.status == .unauthorized)
+
+                try await app.client.query("UPDATE api_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND prefix <> ''")
+                try await eventually("the notification") { cache.count == 0 }
+                let revoked = try await client.execute(uri: "/v1/me", method: .get, headers: .bearer(token))
+                #expect(revoked.status == .unauthorized)
+            }
+        }
+    }
+
+    @Test func roleAndScopeChangesShowAtOnce() async throws {
+        try await withListeningCache { app, cache in
+            let (user, token) = try await app.user("moving@example.org", roles: [.officer])
+            try await app.test { client in
+                let before = try await client.execute(uri: "/v1/me", method: .get, headers: .bearer(token))
+                #expect(before.json["roles"] as? [String] == ["officer"])
+                try await app.client.query("UPDATE users SET roles = '{officer,physician}', version = version + 1 WHERE id = \(user.id)")
+                try await eventually("the notification") { cache.count == 0 }
+                let after = try await client.execute(uri: "/v1/me", method: .get, headers: .bearer(token))
+                #expect(after.json["roles"] as? [String] == ["officer", "physician"])
+
+                try await app.client.query("UPDATE users SET active = false WHERE id = \(user.id)")
+                try await eventually("the notification") { cache.count == 0 }
+                let deactivated = try await client.execute(uri: "/v1/me", method: .get, headers: .bearer(token))
+                #expect(deactivated.status == .unauthorized)
+            }
+        }
+    }
+}
