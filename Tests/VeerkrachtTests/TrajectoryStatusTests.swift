@@ -100,7 +100,7 @@ struct TrajectoryTests {
 
     func newTrajectory() -> Trajectory {
         Trajectory(
-            id: UUID(), reference: TrajectoryReference(year: 2024, sequence: 17)!, employeeID: UUID(), absenceID: UUID(),
+            id: UUID(), reference: TrajectoryReference(year: 2024, sequence: 17)!, employeeID: UUID(), entityID: UUID(), absenceID: UUID(),
             officerID: UUID(), goal: .returnOwnJob, templateID: "be-reintegration-2022", openedAt: opened)
     }
 
@@ -156,8 +156,8 @@ struct TrajectoryTests {
     @Test func aBlockNeedsAReason() {
         var trajectory = newTrajectory()
         #expect(throws: TrajectoryRuleError.blockReasonRequired) { try trajectory.block(reason: " \n", at: opened) }
-        #expect(throws: TrajectoryRuleError.blockReasonTooLong(limit: 2000)) {
-            try trajectory.block(reason: String(repeating: "y", count: 2001), at: opened)
+        #expect(throws: TrajectoryRuleError.blockReasonTooLong(limit: BlockedFlag.maximumReasonLength)) {
+            try trajectory.block(reason: String(repeating: "y", count: BlockedFlag.maximumReasonLength + 1), at: opened)
         }
     }
 

@@ -35,6 +35,15 @@ enum Input {
         return id
     }
 
+    /// A `yyyy-MM-dd` day (the generated types leave `format: date` as a string).
+    static func date(_ text: String, name: String, in location: InputIssue.Location = .body, issues: inout [InputIssue]) -> CalendarDate? {
+        guard let date = CalendarDate(text) else {
+            issues.append(InputIssue(in: location, name: name, detail: "This must be a day as yyyy-MM-dd", value: String(text.prefix(64))))
+            return nil
+        }
+        return date
+    }
+
     static func check(_ issues: [InputIssue]) throws(Problem) {
         guard issues.isEmpty else { throw Problem.badRequest(issues) }
     }

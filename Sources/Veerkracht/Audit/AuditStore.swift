@@ -29,4 +29,43 @@ public struct AuditStore: Sendable {
     public func append(_ entry: AuditEntry, on connection: PostgresConnection) async throws {
         try await append([entry], on: connection)
     }
+
+    public struct Filter: Sendable {
+        public var trajectoryID: UUID?
+        public var actorID: UUID?
+        public var from: Date?
+        public var to: Date?
+    }
+
+    public struct StoredEntry: Sendable {
+        public var id: Int64
+        public var occurredAt: Date
+        public var entry: AuditEntry
+    }
+
+    /// Newest first. The log is ordered by its own id, so the cursor's key is that id.
+    public func entries(_ filter: Filter, page: PageRequest, on connection: PostgresConnection) async throws -> (entries: [StoredEntry], next: Cursor?) {
+        var query: PostgresQuery = """
+            SELECT id, occurred_at, actor_id, actor_roles, action, resource_type, resource_id, trajectory_id, request_id, outcome
+            FROM audit_log WHERE true
+            """
+        if let trajectory = filter.trajectoryID { query.append(" AND trajectory_id = \(trajectory)") }
+        if let actor = filter.actorID { query.append(" AND actor_id = \(actor)") }
+        if let from = filter.from { query.append(" AND occurred_at >= \(from)") }
+        if let to = filter.to { query.append(" AND occurred_at < \(to)") }
+        if let after = page.after.flatMap({ Int64($0.key) }) { query.append(" AND id < \(after)") }
+        query.append(" ORDER BY id DESC LIMIT \(page.size + 1)")
+        let rows = try await connection.query(query)
+        let entries = try rows.prefix(page.size).map { row in
+            StoredEntry(
+                id: try row.decode("id"), occurredAt: try row.decode("occurred_at"),
+                entry: AuditEntry(
+                    actorID: try row.decode("actor_id"), actorRoles: try row.decode("actor_roles", as: [String].self).compactMap(Role.init),
+                    action: try row.decode("action"), resourceType: try row.decode("resource_type"), resourceID: try row.decode("resource_id"),
+                    trajectoryID: try row.decode("trajectory_id"), requestID: try row.decode("request_id"), outcome: try row.decode("outcome")))
+        }
+        // Ordered by the id alone: the cursor's id carries nothing.
+        let next = rows.count > page.size ? entries.last.map { Cursor(key: String($0.id), id: UUID(uuidString: "00000000-0000-0000-0000-000000000000")!) } : nil
+        return (entries, next)
+    }
 }

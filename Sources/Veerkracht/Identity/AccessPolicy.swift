@@ -10,6 +10,8 @@ public enum AccessPolicy {
         case administerEntities
         /// Read, create and change users and their tokens.
         case administerUsers
+        /// Read the audit log of case data.
+        case readAuditLog
     }
 
     /// Whether `principal` may perform `action` at all.
@@ -17,6 +19,7 @@ public enum AccessPolicy {
         switch action {
         case .readEntities: true
         case .administerEntities, .administerUsers: principal.has(.admin)
+        case .readAuditLog: principal.has(.auditor)
         }
     }
 

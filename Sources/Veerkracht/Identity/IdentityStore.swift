@@ -161,6 +161,10 @@ public struct IdentityStore: Sendable {
             """).count
     }
 
+    public func userExists(id: UUID, on connection: PostgresConnection) async throws -> Bool {
+        try await connection.query("SELECT EXISTS (SELECT 1 FROM users WHERE id = \(id))")[0].decode(0, as: Bool.self)
+    }
+
     public func userExists(email: String, on connection: PostgresConnection) async throws -> Bool {
         !(try await connection.query("SELECT 1 FROM users WHERE email = \(email)::citext").isEmpty)
     }

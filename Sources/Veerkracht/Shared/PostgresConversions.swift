@@ -17,6 +17,17 @@ extension CalendarDate: PostgresCodable, PostgresArrayElement {
     }
 }
 
+extension TrajectoryReference: PostgresCodable {
+    public static var postgresType: PostgresType { .text }
+
+    public func encode(into buffer: inout [UInt8]) -> Bool { description.encode(into: &buffer) }
+
+    public static func decode(from bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresDecodingFailure) -> TrajectoryReference {
+        guard let reference = TrajectoryReference(try String.decode(from: bytes, type: type)) else { throw .invalidData }
+        return reference
+    }
+}
+
 /// A code list stored as its snake_case text (`on_hold`); a value the enum does not know
 /// fails to decode rather than turning into a default.
 public protocol PostgresStoredCode: StoredCode, PostgresCodable, PostgresArrayElement {}
@@ -42,3 +53,5 @@ extension ContactPerson: PostgresStoredCode {}
 extension ContactDue.Reason: PostgresStoredCode {}
 extension DeadlineStatus: PostgresStoredCode {}
 extension MilestoneResponsible: PostgresStoredCode {}
+extension TrajectoryAction.Kind: PostgresStoredCode {}
+extension TrajectoryAction.Owner: PostgresStoredCode {}

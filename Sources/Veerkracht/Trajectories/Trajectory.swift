@@ -6,9 +6,13 @@ public struct Trajectory: Sendable, Hashable {
     public var id: UUID
     public var reference: TrajectoryReference
     public var employeeID: UUID
+    /// The employee's entity when the case was opened: what need-to-know scopes by.
+    public var entityID: UUID
     /// None for a redeployment after a reorganisation.
     public var absenceID: UUID?
     public var officerID: UUID
+    /// The occupational physician who may read the case.
+    public var physicianID: UUID?
     public var goal: TrajectoryGoal
     public var templateID: String?
     public private(set) var status: TrajectoryStatus
@@ -22,16 +26,18 @@ public struct Trajectory: Sendable, Hashable {
 
     /// A trajectory as it is opened (status `intake`), or as a store reads it back.
     public init(
-        id: UUID, reference: TrajectoryReference, employeeID: UUID, absenceID: UUID?, officerID: UUID,
-        goal: TrajectoryGoal = .undetermined, templateID: String? = nil, status: TrajectoryStatus = .intake,
+        id: UUID, reference: TrajectoryReference, employeeID: UUID, entityID: UUID, absenceID: UUID?, officerID: UUID,
+        physicianID: UUID? = nil, goal: TrajectoryGoal = .undetermined, templateID: String? = nil, status: TrajectoryStatus = .intake,
         outcome: TrajectoryOutcome? = nil, blocked: BlockedFlag? = nil, targetReturnOn: CalendarDate? = nil,
         openedAt: Date, closedAt: Date? = nil, consent: TrajectoryConsent = TrajectoryConsent(), version: Int64 = 1
     ) {
         self.id = id
         self.reference = reference
         self.employeeID = employeeID
+        self.entityID = entityID
         self.absenceID = absenceID
         self.officerID = officerID
+        self.physicianID = physicianID
         self.goal = goal
         self.templateID = templateID
         self.status = status
@@ -101,7 +107,7 @@ public struct TrajectoryConsent: Sendable, Hashable, Codable {
 
 /// The case is stuck, why, and since when (the escalation rules count from `since`).
 public struct BlockedFlag: Sendable, Hashable, Codable {
-    public static let maximumReasonLength = 2000
+    public static let maximumReasonLength = 500
 
     public let reason: String
     public let since: Date
