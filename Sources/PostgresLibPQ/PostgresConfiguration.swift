@@ -21,6 +21,13 @@ public struct PostgresConfiguration: Sendable, Equatable {
     public var connectTimeout: Int
     /// Default for every statement on the connection; nil leaves the server's default.
     public var statementTimeout: Duration?
+    /// A role to act as once connected (`SET ROLE` at connection start), for least privilege.
+    /// Only a plain identifier (`[a-z_][a-z0-9_]*`) is kept; anything else is nil.
+    public var role: String? {
+        get { storedRole }
+        set { storedRole = newValue.flatMap { $0.wholeMatch(of: /[a-z_][a-z0-9_]{0,62}/) != nil ? $0 : nil } }
+    }
+    private var storedRole: String?
     public var keepalives: Bool
     /// Seconds of idleness before the first TCP keepalive probe.
     public var keepalivesIdle: Int
@@ -114,12 +121,15 @@ public struct PostgresConfiguration: Sendable, Equatable {
             ("client_encoding", "UTF8"),
         ]
         if let password { pairs.append(("password", password)) }
+        var options: [String] = []
         if let statementTimeout {
             // Built from an integer we computed, not from text we were given.
             let milliseconds = statementTimeout.components.seconds * 1000
                 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
-            pairs.append(("options", "-c statement_timeout=\(milliseconds)"))
+            options.append("-c statement_timeout=\(milliseconds)")
         }
+        if let role { options.append("-c role=\(role)") }
+        if !options.isEmpty { pairs.append(("options", options.joined(separator: " "))) }
         return pairs
     }
 }

@@ -30,12 +30,15 @@ enum Bootstrap {
     }
 
     /// Runs `body` with a pool on the configured (or embedded) database, then closes both.
-    static func withDatabase<Result>(_ body: (PostgresClient, Configuration, Logger) async throws -> Result) async throws -> Result {
+    /// `asOwner` connects as the database owner (migrations) instead of the application role.
+    static func withDatabase<Result>(
+        asOwner: Bool = false, _ body: (PostgresClient, Configuration, Logger) async throws -> Result
+    ) async throws -> Result {
         let settings = try Configuration()
         let logger = logging(settings)
         let database = try await Database.open(settings, logger: logger)
         defer { database.stop(logger: logger) }
-        let client = database.makeClient(settings, logger: logger)
+        let client = database.makeClient(settings, logger: logger, asOwner: asOwner)
         do {
             let result = try await body(client, settings, logger)
             await client.close()
@@ -64,7 +67,7 @@ struct Migrate: AsyncParsableCommand {
         abstract: "Apply the pending SQL migrations (to the embedded PostgreSQL when no database is configured).")
 
     func run() async throws {
-        try await Bootstrap.withDatabase { client, settings, logger in
+        try await Bootstrap.withDatabase(asOwner: true) { client, settings, logger in
             let migrator = try DatabaseMigrator(directory: settings.sqlDirectory.appendingPathComponent("migrations"), logger: logger)
             let applied = try await migrator.migrate(client)
             logger.info("migrations done", metadata: ["applied": "\(applied.count)", "known": "\(migrator.migrations.count)"])

@@ -18,7 +18,14 @@ public func buildApplication(
     do {
         if configuration.migrateOnStart {
             let migrator = try DatabaseMigrator(directory: configuration.sqlDirectory.appendingPathComponent("migrations"), logger: logger)
-            try await migrator.migrate(client)
+            let owner = database.makeClient(configuration, logger: logger, asOwner: true)
+            do {
+                try await migrator.migrate(owner)
+                await owner.close()
+            } catch {
+                await owner.close()
+                throw error
+            }
         }
         if try await client.withConnection({ try await IdentityStore().countUsers(on: $0) }) == 0 {
             logger.notice("the database has no users yet; create the first administrator and a token: veerkracht users create --email you@example.org --name 'Your Name' --role admin, then veerkracht tokens create --user you@example.org")

@@ -21,6 +21,9 @@ public struct Configuration: Sendable {
     /// How long an instance may answer "who is this token" from memory; 0 turns it off.
     /// Changes reach the cache by NOTIFY at once; this bounds what a lost notification costs.
     public var authenticationCacheLifetime: Duration
+    /// The role the server acts as (least privilege: the audit log is append-only for it);
+    /// nil: the connecting user's own rights.
+    public var databaseRole: String?
 
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public var description: String
@@ -31,7 +34,7 @@ public struct Configuration: Sendable {
         httpHost: String = "127.0.0.1", httpPort: Int = 8080, logLevel: Logger.Level = .info,
         databasePoolSize: Int = 10, databaseAcquireTimeout: Duration = .seconds(5),
         maximumBodySize: Int = 1 << 20, migrateOnStart: Bool = true, publicBaseURL: String? = nil,
-        authenticationCacheLifetime: Duration = .seconds(10)
+        authenticationCacheLifetime: Duration = .seconds(10), databaseRole: String? = "veerkracht_app"
     ) {
         self.databaseURL = databaseURL
         self.dataDirectory = dataDirectory
@@ -45,6 +48,7 @@ public struct Configuration: Sendable {
         self.migrateOnStart = migrateOnStart
         self.publicBaseURL = publicBaseURL
         self.authenticationCacheLifetime = authenticationCacheLifetime
+        self.databaseRole = databaseRole
     }
 
     /// Reads the environment; a malformed value is an error that names the variable.
@@ -88,7 +92,8 @@ public struct Configuration: Sendable {
             maximumBodySize: try integer("VEERKRACHT_MAX_BODY_SIZE", default: 1 << 20, range: 1024...(64 << 20)),
             migrateOnStart: try flag("VEERKRACHT_MIGRATE_ON_START", default: true),
             publicBaseURL: value("VEERKRACHT_PUBLIC_BASE_URL"),
-            authenticationCacheLifetime: .seconds(try integer("VEERKRACHT_AUTH_CACHE_SECONDS", default: 10, range: 0...300)))
+            authenticationCacheLifetime: .seconds(try integer("VEERKRACHT_AUTH_CACHE_SECONDS", default: 10, range: 0...300)),
+            databaseRole: try Self.role(environment["VEERKRACHT_DB_ROLE"]))
         if let databaseURL {
             do {
                 _ = try PostgresConfiguration(url: databaseURL)
@@ -96,6 +101,16 @@ public struct Configuration: Sendable {
                 throw Invalid(description: "VEERKRACHT_DATABASE_URL: \(error)")
             }
         }
+    }
+
+    /// Unset: `veerkracht_app`; empty or `none`: no role switch; otherwise a plain identifier.
+    static func role(_ text: String?) throws -> String? {
+        guard let text = text?.trimmingCharacters(in: .whitespaces) else { return "veerkracht_app" }
+        if text.isEmpty || text == "none" { return nil }
+        guard text.wholeMatch(of: /[a-z_][a-z0-9_]{0,62}/) != nil else {
+            throw Invalid(description: "VEERKRACHT_DB_ROLE must be a lower-case identifier, empty or none")
+        }
+        return text
     }
 
     /// `./sql`, or the `sql` folder of the checkout the executable was built in (so that

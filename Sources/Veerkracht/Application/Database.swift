@@ -35,10 +35,14 @@ public struct Database: Sendable {
         return Database(configuration: configuration, embedded: startsIt ? embedded : nil)
     }
 
-    public func makeClient(_ settings: Configuration, logger: Logger) -> PostgresClient {
-        PostgresClient(
+    /// A pool that acts as the application role (`VEERKRACHT_DB_ROLE`), or as the owner for
+    /// migrations.
+    public func makeClient(_ settings: Configuration, logger: Logger, asOwner: Bool = false) -> PostgresClient {
+        var connection = configuration
+        connection.role = asOwner ? nil : settings.databaseRole
+        return PostgresClient(
             configuration: .init(
-                connection: configuration, maximumConnections: settings.databasePoolSize,
+                connection: connection, maximumConnections: asOwner ? 2 : settings.databasePoolSize,
                 acquireTimeout: settings.databaseAcquireTimeout),
             logger: logger)
     }

@@ -52,7 +52,9 @@ struct TestApp: Sendable {
         maximumBodySize: Int = 1 << 20, principalCache: PrincipalCache? = nil, now: @escaping @Sendable () -> Date = { Date() },
         _ body: (TestApp) async throws -> Result
     ) async throws -> Result {
-        let database = try await MigratedDatabase.make()
+        var database = try await MigratedDatabase.make()
+        // As the server connects: the application role, with its limited grants.
+        database.role = "veerkracht_app"
         let client = PostgresClient(configuration: .init(connection: database, maximumConnections: 4), logger: TestDatabase.logger)
         do {
             let metrics = PrometheusCollectorRegistry()
