@@ -18,8 +18,8 @@ test: setup
 run: setup
 	swift run veerkracht serve
 
-# Release build in .build-release, then pool and http on one throwaway PostgreSQL;
-# BENCH_FLAGS goes to both, e.g. make bench BENCH_FLAGS='--seconds 5'.
+# Release build in .build-release, then pool, http and cases on one throwaway PostgreSQL;
+# BENCH_FLAGS goes to each, e.g. make bench BENCH_FLAGS='--seconds 5'.
 bench:
 	scripts/setup.sh --bench
 	scripts/bench.sh $(BENCH_FLAGS)

@@ -2,7 +2,7 @@
 # The benchmarks, built for release in .build-release (apart from the debug build in .build),
 # against one throwaway PostgreSQL (scripts/test-postgres.sh) for both.
 #
-#   scripts/bench.sh                  pool, then http, with their default durations
+#   scripts/bench.sh                  pool, http, then cases, with their default durations
 #   scripts/bench.sh --seconds 5      extra arguments go to both subcommands
 #   scripts/bench.sh --run ARGS…      (internal) skip the build; run inside test-postgres.sh
 #
@@ -24,3 +24,5 @@ BIN=$SCRATCH/release
 "$BIN/VeerkrachtBenchmarks" pool "$@"
 echo
 "$BIN/VeerkrachtBenchmarks" http "$@"
+echo
+"$BIN/VeerkrachtBenchmarks" cases "$@"

@@ -56,8 +56,8 @@ struct HTTPBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let server = try BenchmarkServer(url: databaseURL)
-        let binary = try locateServerBinary()
-        let sql = try locateSQLDirectory()
+        let binary = try Self.locateServerBinary(serverBinary)
+        let sql = try Self.locateSQLDirectory(sqlDir)
         let wrk = try Self.executable("wrk", hint: "scripts/setup.sh --bench (or apt-get install -y wrk)")
 
         let database = try await server.freshDatabase(named: "bench_http")
@@ -172,7 +172,7 @@ struct HTTPBenchmark: AsyncParsableCommand {
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     }
 
-    private func locateServerBinary() throws -> URL {
+    static func locateServerBinary(_ serverBinary: String?) throws -> URL {
         let url = serverBinary.map { URL(fileURLWithPath: $0) } ?? Self.executableFolder().appendingPathComponent("veerkracht")
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
             throw BenchmarkServer.Failure(description: """
@@ -183,7 +183,7 @@ struct HTTPBenchmark: AsyncParsableCommand {
         return url
     }
 
-    private func locateSQLDirectory() throws -> URL {
+    static func locateSQLDirectory(_ sqlDir: String?) throws -> URL {
         if let sqlDir { return URL(fileURLWithPath: sqlDir) }
         var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("sql")]
         var folder = Self.executableFolder()
@@ -198,7 +198,7 @@ struct HTTPBenchmark: AsyncParsableCommand {
         throw BenchmarkServer.Failure(description: "cannot find the sql/migrations folder: run from the repository or pass --sql-dir")
     }
 
-    private static func executable(_ name: String, hint: String) throws -> String {
+    static func executable(_ name: String, hint: String) throws -> String {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for folder in path.split(separator: ":") where !folder.isEmpty {
             let candidate = "\(folder)/\(name)"
