@@ -12,6 +12,9 @@ public enum AccessPolicy {
         case administerUsers
         /// Read the audit log of case data.
         case readAuditLog
+        /// List, add and import employees (staff records, not case data): officers and HR,
+        /// each within their own entities (`employeeScope`).
+        case keepStaffRecords
     }
 
     /// Whether `principal` may perform `action` at all.
@@ -20,6 +23,7 @@ public enum AccessPolicy {
         case .readEntities: true
         case .administerEntities, .administerUsers: principal.has(.admin)
         case .readAuditLog: principal.has(.auditor)
+        case .keepStaffRecords: principal.has(.officer) || principal.has(.hr)
         }
     }
 
@@ -70,6 +74,20 @@ public enum AccessPolicy {
 
     /// Employees (staff records without case data): officers and HR of their entities.
     public static func mayAccessEmployee(_ principal: Principal, entityID: UUID) -> Bool {
-        (principal.has(.officer) || principal.has(.hr)) && isInScope(principal, entity: entityID)
+        allows(principal, .keepStaffRecords) && isInScope(principal, entity: entityID)
+    }
+
+    /// The entities whose employees the principal may see, as list queries filter them; the
+    /// same rule as `mayAccessEmployee`.
+    public static func employeeScope(_ principal: Principal) -> [UUID] {
+        allows(principal, .keepStaffRecords) ? principal.scopeEntityIDs.sorted { $0.uuidString < $1.uuidString } : []
+    }
+
+    /// Absences are case data: officers of the employee's entity (or an entity above it) may
+    /// read and write them, nobody else; the same entities as `caseScope` gives officers.
+    /// List queries filter by `caseScope(principal, access).entityIDs` against the
+    /// employee's entity.
+    public static func mayAccessAbsence(_ principal: Principal, _ access: CaseAccess, employeeEntityID: UUID) -> Bool {
+        caseScope(principal, access).entityIDs.contains(employeeEntityID)
     }
 }
