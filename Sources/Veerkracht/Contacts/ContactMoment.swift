@@ -3,7 +3,11 @@ import Foundation
 /// A conversation with the absent staff member (or an attempt that reached them). The
 /// summary is non-medical: how the person is doing with work, not what is wrong with them.
 public struct ContactMoment: Sendable, Hashable {
-    public static let maximumSummaryLength = 4000
+    public static let maximumSummaryLength = 2000
+    /// How far in the future `occurredAt` may lie: the clocks of a phone and the server differ.
+    public static let allowedClockSkew: TimeInterval = 5 * 60
+    /// The latest agreed next contact, counted from the day of the contact.
+    public static let longestAgreedGapDays = 365
 
     public var id: UUID
     public var trajectoryID: UUID
@@ -15,12 +19,15 @@ public struct ContactMoment: Sendable, Hashable {
     public var wellbeing: WellbeingScore?
     public var nextContactOn: CalendarDate?
     public var recordedBy: UUID
+    /// Nil until the moment is stored.
+    public var recordedAt: Date?
+    public var updatedAt: Date?
     public var version: Int64
 
     public init(
         id: UUID, trajectoryID: UUID, occurredAt: Date, channel: ContactChannel, initiative: ContactInitiative,
         madeBy: ContactPerson, summary: String, wellbeing: WellbeingScore? = nil, nextContactOn: CalendarDate? = nil,
-        recordedBy: UUID, version: Int64 = 1
+        recordedBy: UUID, recordedAt: Date? = nil, updatedAt: Date? = nil, version: Int64 = 1
     ) {
         self.id = id
         self.trajectoryID = trajectoryID
@@ -32,6 +39,8 @@ public struct ContactMoment: Sendable, Hashable {
         self.wellbeing = wellbeing
         self.nextContactOn = nextContactOn
         self.recordedBy = recordedBy
+        self.recordedAt = recordedAt
+        self.updatedAt = updatedAt
         self.version = version
     }
 
@@ -43,6 +52,23 @@ public struct ContactMoment: Sendable, Hashable {
     public static func isValidSummary(_ summary: String) -> Bool {
         (1...maximumSummaryLength).contains(summary.count)
             && !summary.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+    }
+
+    /// A contact is recorded after it happened: a few minutes ahead of `now` is clock skew,
+    /// more is a typo.
+    public static func isInFuture(_ occurredAt: Date, now: Date) -> Bool {
+        occurredAt.timeIntervalSince(now) > allowedClockSkew
+    }
+
+    /// Contacts count from the start of the absence (or the day the trajectory was opened,
+    /// when it has none): an earlier one belongs to another story.
+    public static func isBeforeStart(_ occurredAt: Date, start: CalendarDate, in timeZone: TimeZone = CalendarDate.brussels) -> Bool {
+        CalendarDate.today(at: occurredAt, in: timeZone) < start
+    }
+
+    /// The next contact agreed during a contact lies after its day and within a year.
+    public static func isValidAgreedNextContact(_ nextContactOn: CalendarDate, after occurredOn: CalendarDate) -> Bool {
+        nextContactOn > occurredOn && nextContactOn <= occurredOn.adding(days: longestAgreedGapDays)
     }
 }
 

@@ -21,6 +21,13 @@ public struct ContactPolicy: Sendable, Hashable, Codable {
 
     public static let allowedDays = 1...365
 
+    /// The policy of a trajectory without a process template: the same figures as the
+    /// active-presence template (`sql/templates/active-presence.json`), a policy choice and
+    /// not a law.
+    public static let withoutTemplate = ContactPolicy(
+        firstContactWithinDays: 7, thenEveryDays: 14, longestEveryDays: 28,
+        note: "Veerkracht's default for a trajectory without a process template")
+
     public var effectiveLongestEveryDays: Int {
         max(thenEveryDays, longestEveryDays ?? thenEveryDays * 2)
     }
@@ -172,4 +179,75 @@ public enum ContactSchedule {
             deferredByPreference: deferred, limitedByPolicy: limitedByPolicy,
             channel: preferences.channel, contactPerson: preferences.contactPerson)
     }
+}
+
+/// Everything the contact-due rule reads about one trajectory, as the store finds it.
+public struct ContactSituation: Sendable, Hashable {
+    public var isOpen: Bool
+    public var absenceStart: CalendarDate?
+    public var absenceEnd: CalendarDate?
+    /// The Brussels day the trajectory was opened.
+    public var openedOn: CalendarDate
+    /// The process template's policy; nil for a trajectory without a template.
+    public var policy: ContactPolicy?
+    public var preferences: ContactPreferences
+    public var lastContactAt: Date?
+    /// The next contact agreed at the latest contact.
+    public var agreedNextContactOn: CalendarDate?
+
+    public init(
+        isOpen: Bool, absenceStart: CalendarDate?, absenceEnd: CalendarDate? = nil, openedOn: CalendarDate,
+        policy: ContactPolicy?, preferences: ContactPreferences = ContactPreferences(), lastContactAt: Date? = nil,
+        agreedNextContactOn: CalendarDate? = nil
+    ) {
+        self.isOpen = isOpen
+        self.absenceStart = absenceStart
+        self.absenceEnd = absenceEnd
+        self.openedOn = openedOn
+        self.policy = policy
+        self.preferences = preferences
+        self.lastContactAt = lastContactAt
+        self.agreedNextContactOn = agreedNextContactOn
+    }
+
+    /// Contacts count from the absence start; a trajectory without an absence (a
+    /// redeployment) counts from the day it was opened.
+    public var countsFrom: CalendarDate { absenceStart ?? openedOn }
+
+    public var effectivePolicy: ContactPolicy { policy ?? .withoutTemplate }
+}
+
+extension ContactSchedule {
+    /// The due date a trajectory's work-list columns hold: none once it is closed.
+    public static func nextDue(
+        _ situation: ContactSituation, today: CalendarDate, in timeZone: TimeZone = CalendarDate.brussels
+    ) -> ContactDue? {
+        guard situation.isOpen else { return nil }
+        return nextDue(
+            absenceStart: situation.countsFrom, absenceEnd: situation.absenceEnd, policy: situation.effectivePolicy,
+            preferences: situation.preferences,
+            lastContactOn: situation.lastContactAt.map { CalendarDate.today(at: $0, in: timeZone) },
+            agreedNextContactOn: situation.agreedNextContactOn, today: today)
+    }
+}
+
+/// How far ahead the officer's work list looks: `0d` is what is due today or overdue, `7d`
+/// or `1w` adds the coming week. At most 90 days.
+public struct ContactHorizon: Sendable, Hashable, CustomStringConvertible {
+    public static let longestDays = 90
+
+    public let days: Int
+
+    public init?(days: Int) {
+        guard (0...Self.longestDays).contains(days) else { return nil }
+        self.days = days
+    }
+
+    /// `Nd` or `Nw` with one to three digits.
+    public init?(_ text: String) {
+        guard let match = text.wholeMatch(of: /([0-9]{1,3})([dw])/), let amount = Int(match.1) else { return nil }
+        self.init(days: match.2 == "w" ? amount * 7 : amount)
+    }
+
+    public var description: String { "\(days)d" }
 }

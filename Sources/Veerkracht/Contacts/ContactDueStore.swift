@@ -1,0 +1,128 @@
+import Foundation
+import PostgresLibPQ
+
+/// Keeps the work-list columns of `trajectories` (`last_contact_at`, `contact_due_on`,
+/// `contact_due_reason`) current, and reads the officer's work list from them.
+public struct ContactDueStore: Sendable {
+    public init() {}
+
+    /// What the contact-due rule needs about one trajectory, in one statement; nil when the
+    /// trajectory does not exist.
+    public func situation(trajectoryID: UUID, on connection: PostgresConnection) async throws -> ContactSituation? {
+        let rows = try await connection.query("""
+            SELECT t.status, t.opened_at, a.starts_on, a.ended_on, pt.definition -> 'contactPolicy' AS policy,
+                   p.channel, p.contact_person, p.not_before, p.every_days,
+                   latest.occurred_at AS last_contact_at, latest.next_contact_on
+            FROM trajectories t
+            LEFT JOIN absences a ON a.id = t.absence_id
+            LEFT JOIN process_templates pt ON pt.id = t.template_id
+            LEFT JOIN contact_preferences p ON p.trajectory_id = t.id
+            LEFT JOIN LATERAL (
+                SELECT c.occurred_at, c.next_contact_on FROM contact_moments c
+                WHERE c.trajectory_id = t.id ORDER BY c.occurred_at DESC, c.id DESC LIMIT 1
+            ) latest ON true
+            WHERE t.id = \(trajectoryID)
+            """)
+        guard let row = try rows.singleRow() else { return nil }
+        return ContactSituation(
+            isOpen: try row.decode("status", as: TrajectoryStatus.self).isOpen,
+            absenceStart: try row.decode("starts_on"), absenceEnd: try row.decode("ended_on"),
+            openedOn: CalendarDate.today(at: try row.decode("opened_at")),
+            policy: try row.decode("policy", as: PostgresJSON<ContactPolicy>?.self)?.value,
+            preferences: ContactPreferences(
+                channel: try row.decode("channel"), contactPerson: try row.decode("contact_person"),
+                notBefore: try row.decode("not_before"), preferredEveryDays: try row.decode("every_days")),
+            lastContactAt: try row.decode("last_contact_at"), agreedNextContactOn: try row.decode("next_contact_on"))
+    }
+
+    /// Recomputes the trajectory's last contact and next contact due date (with
+    /// `ContactSchedule`) and stores them; a closed trajectory has none due. Call it in the
+    /// transaction of every change the rule reads: a contact moment, the preferences, the
+    /// trajectory's status or template, its absence's start or end. `now` is the service's
+    /// clock: it decides whether the absence is already over.
+    public func refresh(trajectoryID: UUID, at now: Date, on connection: PostgresConnection) async throws {
+        guard let situation = try await situation(trajectoryID: trajectoryID, on: connection) else { return }
+        let due = ContactSchedule.nextDue(situation, today: CalendarDate.today(at: now))
+        // Unchanged columns are not rewritten, so a refresh costs no row version.
+        try await connection.query("""
+            UPDATE trajectories SET
+                last_contact_at = \(situation.lastContactAt), contact_due_on = \(due?.dueOn), contact_due_reason = \(due?.reason)
+            WHERE id = \(trajectoryID)
+              AND (last_contact_at, contact_due_on, contact_due_reason)
+                  IS DISTINCT FROM (\(situation.lastContactAt), \(due?.dueOn), \(due?.reason))
+            """)
+    }
+
+    /// `refresh` for every open trajectory of an absence, for when its start or end changes.
+    public func refresh(absenceID: UUID, at now: Date, on connection: PostgresConnection) async throws {
+        let trajectories = try await connection.query("""
+            SELECT id FROM trajectories WHERE absence_id = \(absenceID) AND status <> 'closed' ORDER BY id
+            """)
+        for row in trajectories { try await refresh(trajectoryID: try row.decode(0, as: UUID.self), at: now, on: connection) }
+    }
+
+    // MARK: - The officer's work list
+
+    /// One row of the work list.
+    public struct DueTrajectory: Sendable, Hashable {
+        public var trajectoryID: UUID
+        public var reference: String
+        public var employeeID: UUID
+        public var employeeGivenName: String
+        public var employeeFamilyName: String
+        public var dueOn: CalendarDate
+        public var reason: ContactDue.Reason
+        public var preferredChannel: ContactChannel?
+        public var preferredContactPerson: ContactPerson?
+        public var lastContactAt: Date?
+    }
+
+    /// The open trajectories of `officerID` within `scope` whose next contact is due by
+    /// `until`, most overdue first, skipping those whose absence ended before `today`. One
+    /// statement: a range scan of `trajectories_contact_due_idx`, and the audit entries of
+    /// exactly the rows returned, written by that statement: `audit` says who lists, and each
+    /// row gets the trajectory's id as its resource and trajectory.
+    public func dueTrajectories(
+        officerID: UUID, scope: AccessPolicy.CaseScope, today: CalendarDate, until: CalendarDate, page: PageRequest,
+        audit: AuditEntry, on connection: PostgresConnection
+    ) async throws -> (items: [DueTrajectory], next: Cursor?) {
+        var due: PostgresQuery = """
+            SELECT t.id, t.reference, t.employee_id, t.contact_due_on, t.contact_due_reason, t.last_contact_at
+            FROM trajectories t
+            LEFT JOIN absences a ON a.id = t.absence_id
+            WHERE t.officer_id = \(officerID) AND t.status <> 'closed' AND t.contact_due_on IS NOT NULL
+              AND t.contact_due_on <= \(until)
+              AND (a.ended_on IS NULL OR a.ended_on >= \(today))
+              AND \(fragment: scope.predicate("t"))
+            """
+        if let after = page.after, let afterDue = CalendarDate(after.key) {
+            due.append(" AND (t.contact_due_on, t.id) > (\(afterDue), \(after.id))")
+        }
+        due.append(" ORDER BY t.contact_due_on, t.id LIMIT \(page.size + 1)")
+        let rows = try await connection.query("""
+            WITH due AS (\(fragment: due)),
+            audited AS (
+                INSERT INTO audit_log (actor_id, actor_roles, action, resource_type, resource_id, trajectory_id, request_id, outcome)
+                SELECT \(audit.actorID), \(audit.actorRoles.map(\.rawValue)), \(audit.action), \(audit.resourceType), due.id, due.id,
+                       \(audit.requestID), \(audit.outcome)
+                FROM due ORDER BY due.contact_due_on, due.id LIMIT \(page.size)
+            )
+            SELECT due.id, due.reference, due.employee_id, e.given_name, e.family_name, due.contact_due_on,
+                   due.contact_due_reason, due.last_contact_at, p.channel, p.contact_person
+            FROM due
+            JOIN employees e ON e.id = due.employee_id
+            LEFT JOIN contact_preferences p ON p.trajectory_id = due.id
+            ORDER BY due.contact_due_on, due.id
+            """)
+        let items = try rows.prefix(page.size).map { row in
+            DueTrajectory(
+                trajectoryID: try row.decode("id"), reference: try row.decode("reference"), employeeID: try row.decode("employee_id"),
+                employeeGivenName: try row.decode("given_name"), employeeFamilyName: try row.decode("family_name"),
+                dueOn: try row.decode("contact_due_on"), reason: try row.decode("contact_due_reason"),
+                preferredChannel: try row.decode("channel"), preferredContactPerson: try row.decode("contact_person"),
+                lastContactAt: try row.decode("last_contact_at"))
+        }
+        let next = rows.count > page.size ? items.last.map { Cursor(key: $0.dueOn.description, id: $0.trajectoryID) } : nil
+        return (items, next)
+    }
+}
