@@ -44,49 +44,34 @@ public struct ContactStore: Sendable {
         return try rows.singleRow().map(Self.moment(from:))
     }
 
-    /// Newest first; the cursor holds the last one's time in microseconds and its id.
+    /// Newest first.
     public func moments(
         trajectoryID: UUID, page: PageRequest, on connection: PostgresConnection
     ) async throws -> (moments: [ContactMoment], next: Cursor?) {
         var query: PostgresQuery = "SELECT \(unsafeRaw: Self.momentColumns) FROM contact_moments WHERE trajectory_id = \(trajectoryID)"
-        if let after = page.after, let microseconds = Int64(after.key) {
-            let occurredAt = Date(timeIntervalSince1970: Double(microseconds) / 1_000_000)
+        if let after = page.after, let occurredAt = after.instant {
             query.append(" AND (occurred_at, id) < (\(occurredAt), \(after.id))")
         }
         query.append(" ORDER BY occurred_at DESC, id DESC LIMIT \(page.size + 1)")
         let rows = try await connection.query(query)
         let moments = try rows.prefix(page.size).map(Self.moment(from:))
-        let next = rows.count > page.size
-            ? moments.last.map { Cursor(key: String(Int64(($0.occurredAt.timeIntervalSince1970 * 1_000_000).rounded())), id: $0.id) }
-            : nil
+        let next = rows.count > page.size ? moments.last.map { Cursor(instant: $0.occurredAt, id: $0.id) } : nil
         return (moments, next)
     }
 
     /// A merge patch of a contact moment: nil leaves a property as it is; for the optional
     /// ones `.some(nil)` removes it.
-    public struct MomentChanges: Sendable, Hashable {
-        public var channel: ContactChannel?
-        public var initiative: ContactInitiative?
-        public var madeBy: ContactPerson?
-        public var summary: String?
-        public var wellbeing: WellbeingScore??
-        public var nextContactOn: CalendarDate??
-
-        public init(
-            channel: ContactChannel? = nil, initiative: ContactInitiative? = nil, madeBy: ContactPerson? = nil,
-            summary: String? = nil, wellbeing: WellbeingScore?? = nil, nextContactOn: CalendarDate?? = nil
-        ) {
-            self.channel = channel
-            self.initiative = initiative
-            self.madeBy = madeBy
-            self.summary = summary
-            self.wellbeing = wellbeing
-            self.nextContactOn = nextContactOn
-        }
+    struct MomentChanges: Sendable, Hashable {
+        var channel: ContactChannel?
+        var initiative: ContactInitiative?
+        var madeBy: ContactPerson?
+        var summary: String?
+        var wellbeing: WellbeingScore??
+        var nextContactOn: CalendarDate??
     }
 
     /// Applies the changes if the moment is still at `version`; nil when it is not.
-    public func updateMoment(
+    func updateMoment(
         id: UUID, version: Int64, _ changes: MomentChanges, on connection: PostgresConnection
     ) async throws -> ContactMoment? {
         let wellbeing = changes.wellbeing.map { $0.map { Int16($0.value) } }

@@ -57,6 +57,19 @@ public struct Cursor: Sendable, Equatable, Codable {
     }
 }
 
+extension Cursor {
+    /// A position in a collection sorted by a timestamp, kept in whole microseconds as
+    /// PostgreSQL keeps it, so the next page starts exactly after the last row.
+    public init(instant: Date, id: UUID) {
+        self.init(key: String(Int64((instant.timeIntervalSince1970 * 1_000_000).rounded())), id: id)
+    }
+
+    /// The timestamp of a cursor made by `init(instant:id:)`; nil for another kind of key.
+    public var instant: Date? {
+        Int64(key).map { Date(timeIntervalSince1970: Double($0) / 1_000_000) }
+    }
+}
+
 /// The absolute link to the next page: the same path and query with the new cursor.
 public func nextPageLink(path: String, query: [(String, String)], cursor: Cursor?) -> String? {
     guard let cursor, let scope = RequestScope.current else { return nil }

@@ -274,15 +274,13 @@ public struct IdentityStore: Sendable {
     /// Newest first.
     public func tokens(userID: UUID, page: PageRequest, on connection: PostgresConnection) async throws -> (tokens: [TokenRecord], next: Cursor?) {
         var query: PostgresQuery = "SELECT \(unsafeRaw: Self.tokenColumns) FROM api_tokens WHERE user_id = \(userID)"
-        if let after = page.after, let microseconds = Int64(after.key) {
-            let createdAt = Date(timeIntervalSince1970: Double(microseconds) / 1_000_000)
+        if let after = page.after, let createdAt = after.instant {
             query.append(" AND (created_at, id) < (\(createdAt), \(after.id))")
         }
         query.append(" ORDER BY created_at DESC, id DESC LIMIT \(page.size + 1)")
         let rows = try await connection.query(query)
         let tokens = try rows.prefix(page.size).map(Self.token(from:))
-        let next = rows.count > page.size
-            ? tokens.last.map { Cursor(key: String(Int64(($0.createdAt.timeIntervalSince1970 * 1_000_000).rounded())), id: $0.id) } : nil
+        let next = rows.count > page.size ? tokens.last.map { Cursor(instant: $0.createdAt, id: $0.id) } : nil
         return (tokens, next)
     }
 

@@ -166,54 +166,48 @@ struct ContactDueTests {
     }
 
     @Test func aRefreshFollowsTheAbsenceAndTheStatus() async throws {
-        try await TestApp.withContactClock { app in
-            try await app.test { client in
-                let world = try await app.contactWorld(client, code: "DEP-A", officer: "olga@example.org")
-                let trajectory = try await app.seedCase(in: world, absenceStart: ContactClock.day(-10))
-                let absence = try #require(trajectory.absenceID)
-                let store = ContactDueStore()
-                try await app.client.query("UPDATE absences SET starts_on = \(ContactClock.day(-4)) WHERE id = \(absence)")
-                try await app.client.withConnection { try await store.refresh(absenceID: absence, at: ContactClock.now, on: $0) }
-                let moved = try await app.contactDueColumns(trajectory)
-                #expect(moved.dueOn == ContactClock.day(3) && moved.reason == "first_contact")
+        try await TestApp.withContactScene { app, client, scene in
+            let trajectory = scene.trajectory
+            let absence = try #require(trajectory.absenceID)
+            let store = ContactDueStore()
+            try await app.client.query("UPDATE absences SET starts_on = \(ContactClock.day(-4)) WHERE id = \(absence)")
+            try await app.client.withConnection { try await store.refresh(absenceID: absence, at: ContactClock.now, on: $0) }
+            let moved = try await app.contactDueColumns(trajectory)
+            #expect(moved.dueOn == ContactClock.day(3) && moved.reason == "first_contact")
 
-                try await app.client.query("UPDATE absences SET ended_on = \(ContactClock.day(-1)) WHERE id = \(absence)")
-                try await app.client.withConnection { try await store.refresh(absenceID: absence, at: ContactClock.now, on: $0) }
-                let ended = try await app.contactDueColumns(trajectory)
-                #expect(ended.dueOn == nil && ended.reason == nil)
+            try await app.client.query("UPDATE absences SET ended_on = \(ContactClock.day(-1)) WHERE id = \(absence)")
+            try await app.client.withConnection { try await store.refresh(absenceID: absence, at: ContactClock.now, on: $0) }
+            let ended = try await app.contactDueColumns(trajectory)
+            #expect(ended.dueOn == nil && ended.reason == nil)
 
-                try await app.client.query("UPDATE absences SET ended_on = NULL WHERE id = \(absence)")
-                try await app.client.withConnection { try await store.refresh(absenceID: absence, at: ContactClock.now, on: $0) }
-                let reopened = try await app.contactDueColumns(trajectory)
-                #expect(reopened.dueOn == ContactClock.day(3))
-                try await app.client.query("""
-                    UPDATE trajectories SET status = 'closed', closed_at = now(), outcome = 'withdrawn' WHERE id = \(trajectory.trajectoryID)
-                    """)
-                try await app.client.withConnection { try await store.refresh(trajectoryID: trajectory.trajectoryID, at: ContactClock.now, on: $0) }
-                let closed = try await app.contactDueColumns(trajectory)
-                #expect(closed.dueOn == nil && closed.reason == nil)
-            }
+            try await app.client.query("UPDATE absences SET ended_on = NULL WHERE id = \(absence)")
+            try await app.client.withConnection { try await store.refresh(absenceID: absence, at: ContactClock.now, on: $0) }
+            let reopened = try await app.contactDueColumns(trajectory)
+            #expect(reopened.dueOn == ContactClock.day(3))
+            try await app.client.query("""
+                UPDATE trajectories SET status = 'closed', closed_at = now(), outcome = 'withdrawn' WHERE id = \(trajectory.trajectoryID)
+                """)
+            try await app.client.withConnection { try await store.refresh(trajectoryID: trajectory.trajectoryID, at: ContactClock.now, on: $0) }
+            let closed = try await app.contactDueColumns(trajectory)
+            #expect(closed.dueOn == nil && closed.reason == nil)
         }
     }
 
     @Test func badQueryParametersAre400() async throws {
-        try await TestApp.withContactClock { app in
-            try await app.test { client in
-                let world = try await app.contactWorld(client, code: "DEP-A", officer: "olga@example.org")
-                let token = world.officerToken
-                for (query, name) in [("horizon=91d", "horizon"), ("horizon=13w", "horizon"), ("horizon=7", "horizon"), ("horizon=-1d", "horizon"),
-                                      ("officer=someone", "officer"), ("pageSize=0", "pageSize"), ("cursor=%21%21", "cursor")] {
-                    let response = try await client.execute(uri: "/v1/contacts/due?\(query)", method: .get, headers: .bearer(token))
-                    expectBadRequest(response, issue: ProblemURN.schemaViolation, in: "query", name: name)
-                }
-                let both = try await client.execute(uri: "/v1/contacts/due?horizon=1y&officer=x", method: .get, headers: .bearer(token))
-                let issues = expectBadRequest(both, issue: ProblemURN.schemaViolation, in: "query", name: "horizon")
-                #expect(issues.count == 2)
-                let unknown = try await client.execute(uri: "/v1/contacts/due?entity=x", method: .get, headers: .bearer(token))
-                expectBadRequest(unknown, issue: ProblemURN.unknownInput, in: "query", name: "entity")
-                let anonymous = try await client.execute(uri: "/v1/contacts/due", method: .get)
-                expectProblem(anonymous, .unauthorized, type: ProblemURN.noAccessToken)
+        try await TestApp.withContactScene { app, client, scene in
+            let token = scene.world.officerToken
+            for (query, name) in [("horizon=91d", "horizon"), ("horizon=13w", "horizon"), ("horizon=7", "horizon"), ("horizon=-1d", "horizon"),
+                                  ("officer=someone", "officer"), ("pageSize=0", "pageSize"), ("cursor=%21%21", "cursor")] {
+                let response = try await client.execute(uri: "/v1/contacts/due?\(query)", method: .get, headers: .bearer(token))
+                expectBadRequest(response, issue: ProblemURN.schemaViolation, in: "query", name: name)
             }
+            let both = try await client.execute(uri: "/v1/contacts/due?horizon=1y&officer=x", method: .get, headers: .bearer(token))
+            let issues = expectBadRequest(both, issue: ProblemURN.schemaViolation, in: "query", name: "horizon")
+            #expect(issues.count == 2)
+            let unknown = try await client.execute(uri: "/v1/contacts/due?entity=x", method: .get, headers: .bearer(token))
+            expectBadRequest(unknown, issue: ProblemURN.unknownInput, in: "query", name: "entity")
+            let anonymous = try await client.execute(uri: "/v1/contacts/due", method: .get)
+            expectProblem(anonymous, .unauthorized, type: ProblemURN.noAccessToken)
         }
     }
 }

@@ -50,7 +50,31 @@ struct ContactCase {
     var contactPreferences: String { "/v1/trajectories/\(id)/contactPreferences" }
 }
 
+/// The usual cast: an officer with a case absent for ten days (first contact due three days
+/// ago) that a physician is assigned to, and an officer of another entity.
+struct ContactScene {
+    let world: ContactWorld
+    let trajectory: ContactCase
+    let outsider: ContactWorld
+    let physician: User
+    let physicianToken: String
+}
+
 extension TestApp {
+    /// The contact clock, the cast of `ContactScene`, and a client.
+    static func withContactScene(_ body: @Sendable (TestApp, any TestClientProtocol, ContactScene) async throws -> Void) async throws {
+        try await withContactClock { app in
+            try await app.test { client in
+                let world = try await app.contactWorld(client, code: "DEP-A", officer: "olga@example.org")
+                let outsider = try await app.contactWorld(client, code: "DEP-B", officer: "otto@example.org")
+                let (physician, physicianToken) = try await app.user("phil@example.org", roles: [.physician])
+                let trajectory = try await app.seedCase(in: world, physician: physician.id, absenceStart: ContactClock.day(-10))
+                try await body(app, client, ContactScene(
+                    world: world, trajectory: trajectory, outsider: outsider, physician: physician, physicianToken: physicianToken))
+            }
+        }
+    }
+
     /// An app on the contact suites' fixed clock.
     static func withContactClock<Result>(_ body: (TestApp) async throws -> Result) async throws -> Result {
         try await with(now: { ContactClock.now }, body)
