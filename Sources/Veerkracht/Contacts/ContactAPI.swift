@@ -309,14 +309,7 @@ extension Href {
         contactMoments(of: trajectoryID) + "/\(id.uuidString.lowercased())"
     }
 
-    static func contactPreferences(of trajectoryID: UUID) -> String {
-        "/v1/trajectories/\(trajectoryID.uuidString.lowercased())/contactPreferences"
-    }
-
-    /// The trajectory a work-list item stands for.
-    static func contactDueTrajectory(_ trajectoryID: UUID) -> String {
-        "/v1/trajectories/\(trajectoryID.uuidString.lowercased())"
-    }
+    static func contactPreferences(of trajectoryID: UUID) -> String { trajectory(trajectoryID) + "/contactPreferences" }
 }
 
 // MARK: - Timeline payloads (what changed, in the API's spelling; never the summary)
@@ -413,7 +406,7 @@ extension Components.Schemas.ContactPreferences {
 extension Components.Schemas.ContactDue {
     init(_ due: ContactDueStore.DueTrajectory, today: CalendarDate) {
         self.init(
-            href: Href.contactDueTrajectory(due.trajectoryID), trajectoryId: due.trajectoryID.uuidString.lowercased(),
+            href: Href.trajectory(due.trajectoryID), trajectoryId: due.trajectoryID.uuidString.lowercased(),
             trajectoryReference: due.reference,
             employee: .init(id: due.employeeID.uuidString.lowercased(), givenName: due.employeeGivenName, familyName: due.employeeFamilyName),
             dueOn: due.dueOn.description, daysOverdue: Int32(due.dueOn.days(until: today)),

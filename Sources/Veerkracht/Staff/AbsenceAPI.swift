@@ -31,7 +31,7 @@ extension VeerkrachtAPIService {
         }
         return .ok(.init(body: .json(.init(
             items: absences.map(Components.Schemas.Absence.init),
-            next: nextPageLink(path: StaffHref.employee(employeeID) + "/absences", query: [("pageSize", String(page.size))], cursor: next),
+            next: nextPageLink(path: Href.employee(employeeID) + "/absences", query: [("pageSize", String(page.size))], cursor: next),
             pageSize: Int32(page.size)))))
     }
 
@@ -40,9 +40,9 @@ extension VeerkrachtAPIService {
         let employeeID = try Input.uuid(input.path.employeeId, name: "employeeId", in: .path)
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType) }
         var issues: [InputIssue] = []
-        let startsOn = Self.date(body.startsOn, name: "startsOn", issues: &issues)
-        let expectedEndOn = body.expectedEndOn.flatMap { Self.date($0, name: "expectedEndOn", issues: &issues) }
-        let endedOn = body.endedOn.flatMap { Self.date($0, name: "endedOn", issues: &issues) }
+        let startsOn = Input.date(body.startsOn, name: "startsOn", issues: &issues)
+        let expectedEndOn = body.expectedEndOn.flatMap { Input.date($0, name: "expectedEndOn", issues: &issues) }
+        let endedOn = body.endedOn.flatMap { Input.date($0, name: "endedOn", issues: &issues) }
         let percent = Int(body.workCapacityPercent ?? 0)
         if !WorkCapacity.isValidPercent(percent) {
             issues.append(InputIssue(in: .body, name: "workCapacityPercent", detail: "From 0 to 100", value: String(percent)))
@@ -64,7 +64,7 @@ extension VeerkrachtAPIService {
                 let absence = try await staff.createAbsence(
                     employeeID: employeeID, kind: kind, period: period!, workCapacityPercent: percent, recordedBy: principal.userID,
                     today: today, on: connection)
-                return try StoredResponse(resource: Components.Schemas.Absence(absence), href: StaffHref.absence(absence.id), etag: absence.etag)
+                return try StoredResponse(resource: Components.Schemas.Absence(absence), href: Href.absence(absence.id), etag: absence.etag)
             }
             let absence = try stored.decoded(Components.Schemas.Absence.self)
             // A replay shows what was created before: a read.
@@ -94,12 +94,12 @@ extension VeerkrachtAPIService {
         for key in MergePatch.nullKeys.intersection(["kind", "startsOn"]).sorted() {
             issues.append(InputIssue(in: .body, name: key, detail: "This property cannot be removed; send a value"))
         }
-        let startsOn = patch.startsOn.flatMap { Self.date($0, name: "startsOn", issues: &issues) }
+        let startsOn = patch.startsOn.flatMap { Input.date($0, name: "startsOn", issues: &issues) }
         let expectedEndOn = Self.mergePatchValue(patch.expectedEndOn, key: "expectedEndOn").map { text in
-            text.flatMap { Self.date($0, name: "expectedEndOn", issues: &issues) }
+            text.flatMap { Input.date($0, name: "expectedEndOn", issues: &issues) }
         }
         let endedOn = Self.mergePatchValue(patch.endedOn, key: "endedOn").map { text in
-            text.flatMap { Self.date($0, name: "endedOn", issues: &issues) }
+            text.flatMap { Input.date($0, name: "endedOn", issues: &issues) }
         }
         try Input.check(issues)
         let kind = patch.kind.flatMap { AbsenceKind(rawValue: $0.rawValue) }
@@ -128,6 +128,8 @@ extension VeerkrachtAPIService {
             if let trajectoryID = current.trajectoryID, !payload.isEmpty {
                 try await timeline.append(.absenceUpdated, trajectory: trajectoryID, actor: principal.userID, payload: payload, on: connection)
             }
+            // The first contact counts from the absence start; an ended absence needs none.
+            try await contactDue.refresh(absenceID: id, at: now(), on: connection)
             return updated
         }
         return .ok(.init(headers: .init(eTag: absence.etag), body: .json(.init(absence))))
@@ -145,7 +147,7 @@ extension VeerkrachtAPIService {
         }
         return .ok(.init(body: .json(.init(
             items: changes.map(Components.Schemas.WorkCapacityChange.init),
-            next: nextPageLink(path: StaffHref.absence(id) + "/workCapacityChanges", query: [("pageSize", String(page.size))], cursor: next),
+            next: nextPageLink(path: Href.absence(id) + "/workCapacityChanges", query: [("pageSize", String(page.size))], cursor: next),
             pageSize: Int32(page.size)))))
     }
 
@@ -154,7 +156,7 @@ extension VeerkrachtAPIService {
         let id = try Input.uuid(input.path.absenceId, name: "absenceId", in: .path)
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType) }
         var issues: [InputIssue] = []
-        let effectiveFrom = Self.date(body.effectiveFrom, name: "effectiveFrom", issues: &issues)
+        let effectiveFrom = Input.date(body.effectiveFrom, name: "effectiveFrom", issues: &issues)
         let percent = Int(body.percent)
         if !WorkCapacity.isValidPercent(percent) {
             issues.append(InputIssue(in: .body, name: "percent", detail: "From 0 to 100", value: String(percent)))
@@ -181,7 +183,7 @@ extension VeerkrachtAPIService {
                         payload: WorkCapacityChangedPayload(change), on: connection)
                 }
                 return try StoredResponse(
-                    resource: Components.Schemas.WorkCapacityChange(change), href: StaffHref.workCapacityChange(id, change.effectiveFrom),
+                    resource: Components.Schemas.WorkCapacityChange(change), href: Href.workCapacityChange(id, change.effectiveFrom),
                     etag: change.etag)
             }.response
         }
@@ -260,15 +262,6 @@ extension VeerkrachtAPIService {
             throw Problem.notFound
         }
     }
-
-    /// A `yyyy-MM-dd` date of the body, or an issue.
-    private static func date(_ text: String, name: String, issues: inout [InputIssue]) -> CalendarDate? {
-        guard let date = CalendarDate(text) else {
-            issues.append(InputIssue(in: .body, name: name, detail: "A date as yyyy-MM-dd", value: String(text.prefix(40))))
-            return nil
-        }
-        return date
-    }
 }
 
 // MARK: - Timeline payloads (the API's spelling; only what changed)
@@ -325,7 +318,7 @@ extension WorkCapacityChange {
 extension Components.Schemas.Absence {
     init(_ absence: Absence) {
         self.init(
-            id: absence.id.uuidString.lowercased(), href: StaffHref.absence(absence.id), employeeId: absence.employeeID.uuidString.lowercased(),
+            id: absence.id.uuidString.lowercased(), href: Href.absence(absence.id), employeeId: absence.employeeID.uuidString.lowercased(),
             kind: Components.Schemas.AbsenceKind(rawValue: absence.kind.rawValue)!, startsOn: absence.period.startsOn.description,
             expectedEndOn: absence.period.expectedEndOn?.description, endedOn: absence.period.endedOn?.description,
             workCapacityPercent: Int32(absence.workCapacityPercent), trajectoryId: absence.trajectoryID?.uuidString.lowercased(),
@@ -336,7 +329,7 @@ extension Components.Schemas.Absence {
 extension Components.Schemas.WorkCapacityChange {
     init(_ change: WorkCapacityChange) {
         self.init(
-            href: StaffHref.workCapacityChange(change.absenceID, change.effectiveFrom), absenceId: change.absenceID.uuidString.lowercased(),
+            href: Href.workCapacityChange(change.absenceID, change.effectiveFrom), absenceId: change.absenceID.uuidString.lowercased(),
             effectiveFrom: change.effectiveFrom.description, percent: Int32(change.percent),
             recordedBy: change.recordedBy?.uuidString.lowercased(), recordedAt: change.recordedAt)
     }

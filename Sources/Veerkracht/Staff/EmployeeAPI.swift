@@ -55,7 +55,7 @@ extension VeerkrachtAPIService {
             try await idempotency.run(key: input.headers.idempotencyKey, userID: principal.userID, operation: "createEmployee", request: body, on: connection) {
                 if let managerID { try await requireVisibleManager(managerID, principal: principal, on: connection) }
                 let employee = try await staff.createEmployee(draft, managerID: managerID, on: connection)
-                return try StoredResponse(resource: Components.Schemas.Employee(employee), href: StaffHref.employee(employee.id), etag: employee.etag)
+                return try StoredResponse(resource: Components.Schemas.Employee(employee), href: Href.employee(employee.id), etag: employee.etag)
             }
         }
         return .created(.init(
@@ -211,7 +211,7 @@ extension VeerkrachtAPIService {
 }
 
 /// The paths of staff resources, for `href` and `Location`.
-enum StaffHref {
+extension Href {
     static func employee(_ id: UUID) -> String { "/v1/employees/\(id.uuidString.lowercased())" }
     static func absence(_ id: UUID) -> String { "/v1/absences/\(id.uuidString.lowercased())" }
     static func workCapacityChange(_ absenceID: UUID, _ effectiveFrom: CalendarDate) -> String {
@@ -226,7 +226,7 @@ extension Employee {
 extension Components.Schemas.Employee {
     init(_ employee: Employee) {
         self.init(
-            id: employee.id.uuidString.lowercased(), href: StaffHref.employee(employee.id), personnelNumber: employee.personnelNumber,
+            id: employee.id.uuidString.lowercased(), href: Href.employee(employee.id), personnelNumber: employee.personnelNumber,
             givenName: employee.givenName, familyName: employee.familyName, workEmail: employee.workEmail,
             entityId: employee.entityID.uuidString.lowercased(), jobTitle: employee.jobTitle, grade: employee.grade,
             weeklyHours: employee.weeklyHours, managerId: employee.managerID?.uuidString.lowercased(), active: employee.active,

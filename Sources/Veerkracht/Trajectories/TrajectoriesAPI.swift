@@ -67,6 +67,7 @@ extension VeerkrachtAPIService {
                     payload: TimelinePayload.Opened(reference: trajectory.reference.description, officerId: officerID, goal: trajectory.goal.rawValue),
                     on: connection)
                 try await auditTrail.append(AuditEntry(principal, .create, .trajectory, id: trajectory.id, trajectory: trajectory.id), on: connection)
+                try await contactDue.refresh(trajectoryID: trajectory.id, at: now, on: connection)
                 guard let record = try await trajectories.record(id: trajectory.id, on: connection) else { throw Problem.notFound }
                 return try StoredResponse(
                     resource: Components.Schemas.Trajectory(record), href: Href.trajectory(trajectory.id),
@@ -223,7 +224,11 @@ extension VeerkrachtAPIService {
                 .statusChanged, trajectory: id, actor: principal.userID,
                 payload: TimelinePayload.StatusChanged(from: change.from.rawValue, to: change.to.rawValue, outcome: change.outcome?.rawValue, reason: change.reason),
                 on: connection)
-            return try await save(trajectory, expectedVersion: facts.version, on: connection)
+            let saved = try await save(trajectory, expectedVersion: facts.version, on: connection)
+            guard change.kind == .close || change.kind == .reopen else { return saved }
+            // A closed case is off the work list; a reopened one is back on it.
+            try await contactDue.refresh(trajectoryID: id, at: now, on: connection)
+            return try await trajectories.record(id: id, on: connection) ?? saved
         }
         return .ok(.init(headers: .init(eTag: ETag.make(id: id, version: record.trajectory.version)), body: .json(.init(record))))
     }
@@ -422,7 +427,6 @@ enum TimelinePayload {
 extension Href {
     static func trajectory(_ id: UUID) -> String { "/v1/trajectories/\(id.uuidString.lowercased())" }
     static func action(_ id: UUID, of trajectoryID: UUID) -> String { trajectory(trajectoryID) + "/actions/\(id.uuidString.lowercased())" }
-    static func employee(_ id: UUID) -> String { "/v1/employees/\(id.uuidString.lowercased())" }
 }
 
 extension TrajectoryStore.TimelineEvent {

@@ -106,14 +106,14 @@ public struct TrajectoryStore: Sendable {
         if let blocked = filter.blocked { query.append(" AND (t.blocked_reason IS NOT NULL) = \(blocked)") }
         if let from = filter.openedFrom { query.append(" AND t.opened_at >= \(from)") }
         if let before = filter.openedBefore { query.append(" AND t.opened_at < \(before)") }
-        if let after = page.after, let openedAt = try? RFC3339DateTranscoder().decode(after.key) {
+        if let after = page.after, let openedAt = after.instant {
             query.append(" AND (t.opened_at, t.id) < (\(openedAt), \(after.id))")
         }
         query.append(" ORDER BY t.opened_at DESC, t.id DESC LIMIT \(page.size + 1)")
         let rows = try await connection.query(query)
         let records = try rows.prefix(page.size).map(Self.record(from:))
         let next = rows.count > page.size
-            ? try records.last.map { Cursor(key: try RFC3339DateTranscoder().encode($0.trajectory.openedAt), id: $0.trajectory.id) }
+            ? records.last.map { Cursor(instant: $0.trajectory.openedAt, id: $0.trajectory.id) }
             : nil
         return (records, next)
     }
@@ -236,14 +236,14 @@ public struct TrajectoryStore: Sendable {
 
     public func actions(trajectoryID: UUID, page: PageRequest, on connection: PostgresConnection) async throws -> (actions: [TrajectoryAction], next: Cursor?) {
         var query: PostgresQuery = "SELECT \(unsafeRaw: Self.actionColumns) FROM trajectory_actions WHERE trajectory_id = \(trajectoryID)"
-        if let after = page.after, let createdAt = try? RFC3339DateTranscoder().decode(after.key) {
+        if let after = page.after, let createdAt = after.instant {
             query.append(" AND (created_at, id) > (\(createdAt), \(after.id))")
         }
         query.append(" ORDER BY created_at, id LIMIT \(page.size + 1)")
         let rows = try await connection.query(query)
         let actions = try rows.prefix(page.size).map(Self.action(from:))
         let next = rows.count > page.size
-            ? try actions.last.map { Cursor(key: try RFC3339DateTranscoder().encode($0.createdAt), id: $0.id) } : nil
+            ? actions.last.map { Cursor(instant: $0.createdAt, id: $0.id) } : nil
         return (actions, next)
     }
 

@@ -66,6 +66,7 @@ struct TrajectoryTests {
                 let year = Calendar(identifier: .gregorian).component(.year, from: Date())
                 #expect(opened.json["reference"] as? String == String(format: "VK-%04d-000001", year))
                 #expect(opened.json["status"] as? String == "intake")
+                #expect(opened.json["contactDueOn"] as? String == "2026-09-08", "first contact within 7 days of the absence start")
                 #expect((opened.json["employee"] as? [String: Any])?["familyName"] as? String == "Peeters")
                 #expect(opened.headers[.location]?.hasSuffix("/v1/trajectories/\(id)") == true)
                 var etag = try #require(opened.headers[.eTag])
@@ -98,6 +99,7 @@ struct TrajectoryTests {
                 #expect(closed.json["outcome"] as? String == "returnedFull")
                 #expect(closed.json["closedAt"] != nil)
                 #expect(closed.json["blocked"] == nil, "closing lifts the block")
+                #expect(closed.json["contactDueOn"] == nil, "a closed case is off the work list")
 
                 // Closed is read-only; only its own officer reopens it, with a reason.
                 let frozen = try await client.execute(
@@ -115,6 +117,7 @@ struct TrajectoryTests {
                     body: .json(["status": "active", "reason": "The return did not hold"]))
                 #expect(reopened.status == .ok, "\(reopened.body.text)")
                 #expect(reopened.json["outcome"] == nil)
+                #expect(reopened.json["contactDueOn"] != nil, "a reopened case is back on the work list")
 
                 let timeline = try await client.execute(uri: uri + "/timeline", method: .get, headers: .bearer(world.officer.token))
                 #expect(timeline.status == .ok)
