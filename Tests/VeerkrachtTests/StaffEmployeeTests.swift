@@ -14,17 +14,18 @@ struct StaffEmployeeRulesTests {
         #expect(!EmployeeRules.isValidPersonnelNumber(number))
     }
 
-    @Test func namesHaveOneToAHundredCharactersNotOnlySpacesAndNoControls() {
-        #expect(EmployeeRules.isValidName("Anne-Marie"))
-        #expect(EmployeeRules.isValidName("Ö"))
-        #expect(EmployeeRules.isValidName(String(repeating: "a", count: 100)))
-        #expect(!EmployeeRules.isValidName(String(repeating: "a", count: 101)))
-        #expect(!EmployeeRules.isValidName(""))
-        #expect(!EmployeeRules.isValidName("   "))
-        #expect(!EmployeeRules.isValidName("Jan\u{0}"))
-        #expect(!EmployeeRules.isValidName("Jan\nPeeters"))
+    @Test func textFieldsHaveOneToTheirLimitOfCharactersOnOneLineNotOnlySpaces() {
+        let limit = EmployeeRules.maximumNameLength
+        #expect(EmployeeRules.isValidText("Anne-Marie", maximumLength: limit))
+        #expect(EmployeeRules.isValidText("Ö", maximumLength: limit))
+        #expect(EmployeeRules.isValidText(String(repeating: "a", count: limit), maximumLength: limit))
+        #expect(!EmployeeRules.isValidText(String(repeating: "a", count: limit + 1), maximumLength: limit))
+        #expect(!EmployeeRules.isValidText("", maximumLength: limit))
+        #expect(!EmployeeRules.isValidText("   ", maximumLength: limit))
+        #expect(!EmployeeRules.isValidText("Jan\u{0}", maximumLength: limit))
+        #expect(!EmployeeRules.isValidText("Jan\nPeeters", maximumLength: limit))
         // Counted as PostgreSQL counts: e + combining accent is two characters there.
-        #expect(!EmployeeRules.isValidName(String(repeating: "e\u{301}", count: 51)))
+        #expect(!EmployeeRules.isValidText(String(repeating: "e\u{301}", count: 51), maximumLength: limit))
     }
 
     @Test func weeklyHoursAreAboveZeroAndAtMostSixty() {

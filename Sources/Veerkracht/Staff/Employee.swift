@@ -56,15 +56,6 @@ public enum EmployeeRules {
         return bytes.allSatisfy { isASCIIAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "-") }
     }
 
-    /// Given and family names: 1 to 100 characters, not only spaces, no control characters
-    /// (so no line breaks either).
-    public static func isValidName(_ text: String) -> Bool {
-        isValidText(text, maximumLength: maximumNameLength)
-    }
-
-    public static func isValidJobTitle(_ text: String) -> Bool { isValidText(text, maximumLength: maximumJobTitleLength) }
-    public static func isValidGrade(_ text: String) -> Bool { isValidText(text, maximumLength: maximumGradeLength) }
-
     /// One `@` with something on both sides and no spaces, at most 254 characters: the
     /// address is the employer's, so deeper checks belong to its mail system.
     public static func isValidWorkEmail(_ text: String) -> Bool {
@@ -87,29 +78,28 @@ public enum EmployeeRules {
         if let personnelNumber, !isValidPersonnelNumber(personnelNumber) {
             problems.append(.init(field: "personnelNumber", detail: "1 to 32 letters, digits, '.', '_', '/' or '-', starting with a letter or digit"))
         }
-        if let givenName, !isValidName(givenName) {
-            problems.append(.init(field: "givenName", detail: "1 to \(maximumNameLength) characters on one line, not only spaces"))
+        func checkText(_ value: String?, _ field: String, maximumLength: Int) {
+            if let value, !isValidText(value, maximumLength: maximumLength) {
+                problems.append(.init(field: field, detail: "1 to \(maximumLength) characters on one line, not only spaces"))
+            }
         }
-        if let familyName, !isValidName(familyName) {
-            problems.append(.init(field: "familyName", detail: "1 to \(maximumNameLength) characters on one line, not only spaces"))
-        }
+        checkText(givenName, "givenName", maximumLength: maximumNameLength)
+        checkText(familyName, "familyName", maximumLength: maximumNameLength)
         if let workEmail, !isValidWorkEmail(workEmail) {
             problems.append(.init(field: "workEmail", detail: "This is not an e-mail address"))
         }
-        if let jobTitle, !isValidJobTitle(jobTitle) {
-            problems.append(.init(field: "jobTitle", detail: "1 to \(maximumJobTitleLength) characters on one line, not only spaces"))
-        }
-        if let grade, !isValidGrade(grade) {
-            problems.append(.init(field: "grade", detail: "1 to \(maximumGradeLength) characters on one line, not only spaces"))
-        }
+        checkText(jobTitle, "jobTitle", maximumLength: maximumJobTitleLength)
+        checkText(grade, "grade", maximumLength: maximumGradeLength)
         if let weeklyHours, !isValidWeeklyHours(weeklyHours) {
             problems.append(.init(field: "weeklyHours", detail: "Hours per week: \(weeklyHoursRange)"))
         }
         return problems
     }
 
-    /// Lengths count Unicode scalars, as PostgreSQL's `length` does.
-    private static func isValidText(_ text: String, maximumLength: Int) -> Bool {
+    /// Names, job titles, grades: 1 to `maximumLength` characters, not only spaces, no control
+    /// characters (so no line breaks). Lengths count Unicode scalars, as PostgreSQL's
+    /// `length` does.
+    static func isValidText(_ text: String, maximumLength: Int) -> Bool {
         (1...maximumLength).contains(text.unicodeScalars.count)
             && text.contains { !$0.isWhitespace }
             && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
