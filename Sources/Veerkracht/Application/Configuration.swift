@@ -18,6 +18,8 @@ public struct Configuration: Sendable {
     public var migrateOnStart: Bool
     /// Base of the absolute links in responses (`next`, `Location`); nil: from the request's Host.
     public var publicBaseURL: String?
+    /// How often `serve` sweeps for missed deadlines.
+    public var sweepInterval: Duration
 
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public var description: String
@@ -27,7 +29,8 @@ public struct Configuration: Sendable {
         databaseURL: String? = nil, dataDirectory: String = ".veerkracht", sqlDirectory: URL,
         httpHost: String = "127.0.0.1", httpPort: Int = 8080, logLevel: Logger.Level = .info,
         databasePoolSize: Int = 10, databaseAcquireTimeout: Duration = .seconds(5),
-        maximumBodySize: Int = 1 << 20, migrateOnStart: Bool = true, publicBaseURL: String? = nil
+        maximumBodySize: Int = 1 << 20, migrateOnStart: Bool = true, publicBaseURL: String? = nil,
+        sweepInterval: Duration = .seconds(300)
     ) {
         self.databaseURL = databaseURL
         self.dataDirectory = dataDirectory
@@ -40,6 +43,7 @@ public struct Configuration: Sendable {
         self.maximumBodySize = maximumBodySize
         self.migrateOnStart = migrateOnStart
         self.publicBaseURL = publicBaseURL
+        self.sweepInterval = sweepInterval
     }
 
     /// Reads the environment; a malformed value is an error that names the variable.
@@ -82,7 +86,8 @@ public struct Configuration: Sendable {
             databaseAcquireTimeout: .milliseconds(try integer("VEERKRACHT_DB_ACQUIRE_TIMEOUT_MS", default: 5000, range: 1...600_000)),
             maximumBodySize: try integer("VEERKRACHT_MAX_BODY_SIZE", default: 1 << 20, range: 1024...(64 << 20)),
             migrateOnStart: try flag("VEERKRACHT_MIGRATE_ON_START", default: true),
-            publicBaseURL: value("VEERKRACHT_PUBLIC_BASE_URL"))
+            publicBaseURL: value("VEERKRACHT_PUBLIC_BASE_URL"),
+            sweepInterval: .seconds(try integer("VEERKRACHT_SWEEP_INTERVAL_SECONDS", default: 300, range: 1...86_400)))
         if let databaseURL {
             do {
                 _ = try PostgresConfiguration(url: databaseURL)
