@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Hummingbird
 import Logging
 import Metrics
@@ -12,7 +13,7 @@ struct VeerkrachtCommand: AsyncParsableCommand {
         commandName: "veerkracht",
         abstract: "Case management for reintegration and temporary mobility.",
         discussion: "Settings come from VEERKRACHT_* environment variables; see the README.",
-        subcommands: [Serve.self, Migrate.self, Users.self, Tokens.self],
+        subcommands: [Serve.self, Migrate.self, Sweep.self, Users.self, Tokens.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -71,7 +72,20 @@ struct Migrate: AsyncParsableCommand {
             let migrator = try DatabaseMigrator(directory: settings.sqlDirectory.appendingPathComponent("migrations"), logger: logger)
             let applied = try await migrator.migrate(client)
             logger.info("migrations done", metadata: ["applied": "\(applied.count)", "known": "\(migrator.migrations.count)"])
+            try await ProcessTemplateStore().load(from: settings.sqlDirectory.appendingPathComponent("templates"), into: client, logger: logger)
         }
+    }
+}
+
+struct Sweep: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Mark the deadlines whose day is over as missed, once, and print how many (serve also does this periodically).")
+
+    func run() async throws {
+        let marked = try await Bootstrap.withDatabase { client, _, _ in
+            try await DeadlineSweeper().sweep(client, today: CalendarDate.today(at: Date()))
+        }
+        print("marked \(marked) deadline\(marked == 1 ? "" : "s") missed")
     }
 }
 

@@ -15,6 +15,7 @@ struct ConfigurationTests {
         #expect(configuration.maximumBodySize == 1 << 20)
         #expect(configuration.migrateOnStart)
         #expect(configuration.sqlDirectory.path == "/opt/veerkracht/sql")
+        #expect(configuration.sweepInterval == .seconds(300))
     }
 
     @Test func readsEverySetting() throws {
@@ -23,6 +24,7 @@ struct ConfigurationTests {
             "VEERKRACHT_HTTP_HOST": "0.0.0.0", "VEERKRACHT_HTTP_PORT": "9090", "VEERKRACHT_LOG_LEVEL": "DEBUG",
             "VEERKRACHT_DB_POOL_SIZE": "24", "VEERKRACHT_DB_ACQUIRE_TIMEOUT_MS": "750",
             "VEERKRACHT_MAX_BODY_SIZE": "2048", "VEERKRACHT_MIGRATE_ON_START": "false",
+            "VEERKRACHT_SWEEP_INTERVAL_SECONDS": "60",
         ]) { $1 })
         #expect(configuration.databaseURL == "postgres://app@db:5432/veerkracht")
         #expect(configuration.httpHost == "0.0.0.0")
@@ -32,11 +34,13 @@ struct ConfigurationTests {
         #expect(configuration.databaseAcquireTimeout == .milliseconds(750))
         #expect(configuration.maximumBodySize == 2048)
         #expect(!configuration.migrateOnStart)
+        #expect(configuration.sweepInterval == .seconds(60))
     }
 
     @Test(arguments: [
         ("VEERKRACHT_HTTP_PORT", "eighty"), ("VEERKRACHT_HTTP_PORT", "70000"), ("VEERKRACHT_DB_POOL_SIZE", "0"),
         ("VEERKRACHT_LOG_LEVEL", "loud"), ("VEERKRACHT_MIGRATE_ON_START", "maybe"),
+        ("VEERKRACHT_SWEEP_INTERVAL_SECONDS", "0"),
         ("VEERKRACHT_DATABASE_URL", "mysql://root:hunter2@db/x"),
     ])
     func malformedValuesNameTheVariable(name: String, value: String) {

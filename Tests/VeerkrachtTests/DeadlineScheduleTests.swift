@@ -167,6 +167,95 @@ struct DeadlineScheduleTests {
         #expect(schedule.dueOn("reintegrationAssessment") == day("2024-12-15"))
     }
 
+    @Test func weeksAreSevenDaysAndMonthsFollowTheCalendar() {
+        let start = day("2024-01-29")
+        #expect(MilestoneOffset.weeks(4).applied(to: start) == day("2024-02-26"))
+        #expect(MilestoneOffset.days(4).applied(to: start) == day("2024-02-02"))
+        #expect(MilestoneOffset.weeks(4).applied(to: start) != MilestoneOffset.months(1).applied(to: start))
+        // Months end on the same day of the month, or on the last day the month has.
+        #expect(MilestoneOffset.months(1).applied(to: start) == day("2024-02-29"))
+        #expect(MilestoneOffset.months(1).applied(to: day("2023-01-29")) == day("2023-02-28"))
+        #expect(MilestoneOffset.months(3).applied(to: day("2023-11-30")) == day("2024-02-29"))
+        #expect(MilestoneOffset.months(3).applied(to: day("2022-11-30")) == day("2023-02-28"))
+        #expect(MilestoneOffset.months(12).applied(to: day("2024-02-29")) == day("2025-02-28"))
+        #expect(MilestoneOffset.months(48).applied(to: day("2024-02-29")) == day("2028-02-29"))
+        // 52 weeks are 364 days, not a year: the date falls a day (two in a leap year) earlier.
+        #expect(MilestoneOffset.weeks(52).applied(to: day("2023-03-01")) == day("2024-02-28"))
+        #expect(MilestoneOffset.weeks(52).applied(to: day("2024-03-01")) == day("2025-02-28"))
+        #expect(MilestoneOffset.days(365).applied(to: day("2024-01-01")) == day("2024-12-31"))
+    }
+
+    @Test func theActivePresenceReviewAcrossALeapDay() throws {
+        let template = try shippedTemplate("active-presence")
+        var schedule = DeadlineSchedule(template: template, events: [.absenceStart: day("2023-11-29")])
+        #expect(schedule.dueOn("reviewAtThreeMonths") == day("2024-02-29"))
+        schedule.record(.absenceStart, on: day("2023-11-30"))
+        #expect(schedule.dueOn("reviewAtThreeMonths") == day("2024-02-29"))
+        schedule.record(.absenceStart, on: day("2024-11-30"))
+        #expect(schedule.dueOn("reviewAtThreeMonths") == day("2025-02-28"))
+    }
+
+    @Test func aWeekCountOverTheSpringChangeIsMissedOnlyAfterItsBrusselsDay() throws {
+        // First day of sickness on the Monday before the clocks go forward (31 March 2024).
+        let schedule = DeadlineSchedule(
+            template: try shippedTemplate("nl-wet-verbetering-poortwachter"), events: [.absenceStart: day("2024-03-25")])
+        let dueOn = try #require(schedule.dueOn("problemAnalysis"))
+        #expect(dueOn == day("2024-05-06"))
+        let deadline = Deadline(milestoneCode: "problemAnalysis", dueOn: dueOn)
+        // 23:30 in Brussels (21:30 UTC in summer time) is still the due day; 00:10 is not.
+        #expect(!deadline.isMissed(on: CalendarDate.today(at: instant("2024-05-06T21:30:00Z"))))
+        #expect(deadline.isMissed(on: CalendarDate.today(at: instant("2024-05-06T22:10:00Z"))))
+        // In winter time the same wall-clock minutes are an hour later in UTC.
+        let winter = Deadline(milestoneCode: "x", dueOn: day("2024-12-02"))
+        #expect(!winter.isMissed(on: CalendarDate.today(at: instant("2024-12-02T22:59:00Z"))))
+        #expect(winter.isMissed(on: CalendarDate.today(at: instant("2024-12-02T23:01:00Z"))))
+    }
+
+    @Test func aTriggerMovedTwiceMovesFromWhereItIs() throws {
+        var schedule = DeadlineSchedule(template: try shippedTemplate("be-reintegration-2022"))
+        schedule.record(.definitiveUnfitnessDecided, on: day("2024-03-01"))
+        var stored = schedule.changes(from: [], today: day("2024-03-01")).compactMap { change -> Deadline? in
+            guard case .create(let code, let dueOn, _) = change else { return nil }
+            return Deadline(milestoneCode: code, dueOn: dueOn)
+        }
+        #expect(Set(stored.map(\.milestoneCode)) == ["planOrReportAfterDecisionB", "appealAgainstDecisionB"])
+        // The appeal window was swept as missed before anyone noticed the wrong decision date.
+        stored = stored.map {
+            $0.milestoneCode == "appealAgainstDecisionB" ? Deadline(milestoneCode: $0.milestoneCode, dueOn: $0.dueOn, status: .missed) : $0
+        }
+
+        // Both milestones hanging on the decision move, each by its own unit; the missed one
+        // lands in the future and is pending again.
+        schedule.record(.definitiveUnfitnessDecided, on: day("2024-03-31"))
+        let moves = schedule.changes(from: stored, today: day("2024-04-02"))
+        #expect(Set(moves) == [
+            .move(milestoneCode: "planOrReportAfterDecisionB", from: day("2024-09-01"), to: day("2024-09-30"), reopen: false),
+            .move(milestoneCode: "appealAgainstDecisionB", from: day("2024-03-22"), to: day("2024-04-21"), reopen: true),
+        ])
+        // Corrected once more, now that both are pending: they move and stay pending.
+        stored = stored.map { Deadline(milestoneCode: $0.milestoneCode, dueOn: schedule.dueOn($0.milestoneCode)!, status: .pending) }
+        schedule.record(.definitiveUnfitnessDecided, on: day("2024-03-15"))
+        #expect(Set(schedule.changes(from: stored, today: day("2024-04-02"))) == [
+            .move(milestoneCode: "planOrReportAfterDecisionB", from: day("2024-09-30"), to: day("2024-09-15"), reopen: false),
+            .move(milestoneCode: "appealAgainstDecisionB", from: day("2024-04-21"), to: day("2024-04-05"), reopen: false),
+        ])
+    }
+
+    @Test func aMeetingEventBeforeTheTriggerDoesNotMeetIt() throws {
+        var schedule = DeadlineSchedule(template: try shippedTemplate("be-reintegration-2022"))
+        // Decision A, a plan offered, later decision B: that earlier plan is not the one B asks for.
+        schedule.record(.temporaryUnfitnessDecided, on: day("2024-01-10"))
+        schedule.record(.planOffered, on: day("2024-02-01"))
+        schedule.record(.definitiveUnfitnessDecided, on: day("2024-05-02"))
+        let changes = schedule.changes(from: [], today: day("2024-05-02"))
+        #expect(changes.contains(.create(milestoneCode: "reintegrationPlanAfterDecisionA", dueOn: day("2024-03-13"), metOn: day("2024-02-01"))))
+        #expect(changes.contains(.create(milestoneCode: "planOrReportAfterDecisionB", dueOn: day("2024-11-02"), metOn: nil)))
+        // A plan offered on the day of decision B does meet it.
+        schedule.record(.planOffered, on: day("2024-05-02"))
+        #expect(schedule.changes(from: [], today: day("2024-05-02"))
+            .contains(.create(milestoneCode: "planOrReportAfterDecisionB", dueOn: day("2024-11-02"), metOn: day("2024-05-02"))))
+    }
+
     @Test func deadlineStatusCodes() {
         #expect(DeadlineStatus.allCases.map(\.sqlValue) == ["pending", "met", "missed", "waived"])
         #expect(DeadlineStatus.met.isSettled && DeadlineStatus.waived.isSettled)

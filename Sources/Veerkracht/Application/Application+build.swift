@@ -27,6 +27,7 @@ public func buildApplication(
                 throw error
             }
         }
+        try await ProcessTemplateStore().load(from: configuration.sqlDirectory.appendingPathComponent("templates"), into: client, logger: logger)
         if try await client.withConnection({ try await IdentityStore().countUsers(on: $0) }) == 0 {
             logger.notice("the database has no users yet; create the first administrator and a token: veerkracht users create --email you@example.org --name 'Your Name' --role admin, then veerkracht tokens create --user you@example.org")
         }
@@ -44,7 +45,8 @@ public func buildApplication(
         logger: logger)
     app.addServices(
         EmbeddedPostgresService(database: database, logger: logger), client,
-        IdempotencyPruneService(database: client, logger: logger))
+        IdempotencyPruneService(database: client, logger: logger),
+        DeadlineSweepService(database: client, interval: configuration.sweepInterval, logger: logger))
     if let principalCache {
         app.addServices(PrincipalCacheService(cache: principalCache, configuration: client.configuration.connection, logger: logger))
     }

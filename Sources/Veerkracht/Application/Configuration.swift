@@ -24,6 +24,8 @@ public struct Configuration: Sendable {
     /// The role the server acts as (least privilege: the audit log is append-only for it);
     /// nil: the connecting user's own rights.
     public var databaseRole: String?
+    /// How often `serve` sweeps for missed deadlines.
+    public var sweepInterval: Duration
 
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public var description: String
@@ -34,7 +36,8 @@ public struct Configuration: Sendable {
         httpHost: String = "127.0.0.1", httpPort: Int = 8080, logLevel: Logger.Level = .info,
         databasePoolSize: Int = 10, databaseAcquireTimeout: Duration = .seconds(5),
         maximumBodySize: Int = 1 << 20, migrateOnStart: Bool = true, publicBaseURL: String? = nil,
-        authenticationCacheLifetime: Duration = .seconds(10), databaseRole: String? = "veerkracht_app"
+        authenticationCacheLifetime: Duration = .seconds(10), databaseRole: String? = "veerkracht_app",
+        sweepInterval: Duration = .seconds(300)
     ) {
         self.databaseURL = databaseURL
         self.dataDirectory = dataDirectory
@@ -49,6 +52,7 @@ public struct Configuration: Sendable {
         self.publicBaseURL = publicBaseURL
         self.authenticationCacheLifetime = authenticationCacheLifetime
         self.databaseRole = databaseRole
+        self.sweepInterval = sweepInterval
     }
 
     /// Reads the environment; a malformed value is an error that names the variable.
@@ -93,7 +97,8 @@ public struct Configuration: Sendable {
             migrateOnStart: try flag("VEERKRACHT_MIGRATE_ON_START", default: true),
             publicBaseURL: value("VEERKRACHT_PUBLIC_BASE_URL"),
             authenticationCacheLifetime: .seconds(try integer("VEERKRACHT_AUTH_CACHE_SECONDS", default: 10, range: 0...300)),
-            databaseRole: try Self.role(environment["VEERKRACHT_DB_ROLE"]))
+            databaseRole: try Self.role(environment["VEERKRACHT_DB_ROLE"]),
+            sweepInterval: .seconds(try integer("VEERKRACHT_SWEEP_INTERVAL_SECONDS", default: 300, range: 1...86_400)))
         if let databaseURL {
             do {
                 _ = try PostgresConfiguration(url: databaseURL)

@@ -8,6 +8,70 @@ public enum DeadlineStatus: String, Sendable, Hashable, CaseIterable, Codable, S
     public var isSettled: Bool { self == .met || self == .waived }
 }
 
+extension DeadlineStatus {
+    /// An officer settles a deadline by hand: met (late, for a missed one) or waived. What
+    /// is met or waived stays so; pending and missed are never set by hand (the schedule
+    /// and the sweep set them).
+    public func canBeSettled(as next: DeadlineStatus) -> Bool {
+        !isSettled && next.isSettled
+    }
+}
+
+/// How an officer settles a deadline by hand, with its rules.
+public enum DeadlineSettlement: Sendable, Hashable {
+    /// Done on that day; the day cannot be in the future.
+    case met(on: CalendarDate, note: String?)
+    /// Not needed for this case; the reason is required.
+    case waived(note: String)
+
+    public static let maximumNoteLength = 2000
+
+    public var status: DeadlineStatus {
+        switch self {
+        case .met: .met
+        case .waived: .waived
+        }
+    }
+
+    public var metOn: CalendarDate? {
+        if case .met(let day, _) = self { day } else { nil }
+    }
+
+    public var note: String? {
+        switch self {
+        case .met(_, let note): note
+        case .waived(let note): note
+        }
+    }
+
+    /// A note is trimmed; blank is none. Free text without medical information (the API says so).
+    public static func normalisedNote(_ text: String?) -> String? {
+        guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+        return trimmed
+    }
+}
+
+/// How far ahead the officer's list of upcoming deadlines looks: `30d` or `4w`, 0 to 366 days.
+public struct DeadlineHorizon: Sendable, Hashable {
+    public static let allowedDays = 0...366
+    public static let standard = DeadlineHorizon(days: 30)
+
+    public let days: Int
+
+    private init(days: Int) { self.days = days }
+
+    /// Nil for anything but digits followed by `d` or `w`, or a span beyond a year.
+    public init?(_ text: String) {
+        guard let match = text.wholeMatch(of: /([0-9]{1,3})([dw])/), let amount = Int(match.1) else { return nil }
+        let days = match.2 == "w" ? amount * 7 : amount
+        guard Self.allowedDays.contains(days) else { return nil }
+        self.days = days
+    }
+
+    /// The last due date the list shows, seen from `today`.
+    public func lastDay(from today: CalendarDate) -> CalendarDate { today.adding(days: days) }
+}
+
 /// A deadline as stored: a milestone with a due date and a status.
 public struct Deadline: Sendable, Hashable {
     public var milestoneCode: String
@@ -34,7 +98,8 @@ public struct ScheduledMilestone: Sendable, Hashable {
     public var triggeredOn: CalendarDate?
     /// Nil while the trigger has not happened: no due date yet.
     public var dueOn: CalendarDate?
-    /// The day the event that meets it was recorded, if it was.
+    /// The day the event that meets it happened, if it did, on or after the trigger: a plan
+    /// offered after decision A does not meet the plan due after a later decision B.
     public var metOn: CalendarDate?
 
     public var code: String { milestone.code }
@@ -65,10 +130,11 @@ public struct DeadlineSchedule: Sendable, Hashable {
     public var milestones: [ScheduledMilestone] {
         template.milestones.map { milestone in
             let triggeredOn = events[milestone.trigger]
+            let metOn = milestone.metBy.flatMap { events[$0] }
             return ScheduledMilestone(
                 milestone: milestone, triggeredOn: triggeredOn,
                 dueOn: triggeredOn.map { milestone.dueOn(triggeredOn: $0) },
-                metOn: milestone.metBy.flatMap { events[$0] })
+                metOn: triggeredOn.flatMap { triggered in metOn.flatMap { $0 >= triggered ? $0 : nil } })
         }
     }
 

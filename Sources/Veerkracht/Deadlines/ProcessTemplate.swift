@@ -160,10 +160,13 @@ public struct TriggerEvent: RawRepresentable, Sendable, Hashable, Comparable, Co
     public var sqlValue: String { rawValue.snakeCased }
 
     public init?(sqlValue: String) {
-        guard sqlValue.wholeMatch(of: /[a-z][a-z0-9]*(_[a-z0-9]+)*/) != nil else { return nil }
-        let words = sqlValue.split(separator: "_")
-        self.init(rawValue: String(words[0]) + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined())
+        guard let code = sqlValue.lowerCamelCased else { return nil }
+        self.init(rawValue: code)
     }
+
+    /// Whether the database can hold this code: `trajectory_trigger_events.event` and the
+    /// timeline's types are snake_case letters, without digits.
+    public var isStorable: Bool { rawValue.allSatisfy(\.isLetter) }
 
     public var description: String { rawValue }
 
@@ -232,6 +235,27 @@ public struct LegalSource: Sendable, Hashable, Codable {
 
 public enum Language: String, Sendable, Hashable, CaseIterable, Codable {
     case nl, fr, de, en
+
+    /// The caller's most wanted language of the four, from an `Accept-Language` header
+    /// (`fr-BE, nl;q=0.8`): the highest weight wins, the earlier one on a tie; a region is
+    /// ignored. Nil when the header is absent, names none of the four, or only `*`: the
+    /// answer then carries all four.
+    public static func preferred(in acceptLanguage: String?) -> Language? {
+        guard let acceptLanguage else { return nil }
+        var best: (language: Language, weight: Double)?
+        for range in acceptLanguage.split(separator: ",") {
+            let parts = range.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let tag = parts.first, let primary = tag.split(separator: "-").first,
+                let language = Language(rawValue: primary.lowercased())
+            else { continue }
+            var weight = 1.0
+            for parameter in parts.dropFirst() where parameter.lowercased().hasPrefix("q=") {
+                weight = Double(parameter.dropFirst(2)) ?? 0
+            }
+            if weight > 0, weight <= 1, weight > (best?.weight ?? 0) { best = (language, weight) }
+        }
+        return best?.language
+    }
 }
 
 /// A label for people, in the four languages the API serves.
@@ -300,6 +324,10 @@ extension ProcessTemplate {
                 problems.append("\(at) is a parameter and must say why in its note")
             }
             if milestone.metBy == milestone.trigger { problems.append("\(at).metBy cannot be its own trigger") }
+            let events: [(name: String, event: TriggerEvent?)] = [("trigger", milestone.trigger), ("metBy", milestone.metBy)]
+            for (name, event) in events where event?.isStorable == false {
+                problems.append("\(at).\(name) must be letters only (the database keeps event codes as snake_case words)")
+            }
         }
         return problems
     }
@@ -345,6 +373,16 @@ extension ProcessTemplate {
             return "\(path(context)): \(context.debugDescription)"
         @unknown default: return "\(error)"
         }
+    }
+}
+
+extension String {
+    /// `absence_start` → `absenceStart`: the inverse of `snakeCased` for codes that were
+    /// lowerCamelCase (SQL keeps them snake_case). Nil for anything that is not snake_case.
+    var lowerCamelCased: String? {
+        guard wholeMatch(of: /[a-z][a-z0-9]*(_[a-z0-9]+)*/) != nil else { return nil }
+        let words = split(separator: "_")
+        return String(words[0]) + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 }
 

@@ -128,7 +128,13 @@ extension VeerkrachtAPIService {
             if let trajectoryID = current.trajectoryID, !payload.isEmpty {
                 try await timeline.append(.absenceUpdated, trajectory: trajectoryID, actor: principal.userID, payload: payload, on: connection)
             }
-            // The first contact counts from the absence start; an ended absence needs none.
+            // Deadlines count from the absence start, and so does the first contact; an ended
+            // absence needs no more contact.
+            if let trajectoryID = current.trajectoryID, updated.period.startsOn != current.period.startsOn {
+                try await deadlines.recordTriggerEvent(
+                    .absenceStart, occurredOn: updated.period.startsOn, trajectoryID: trajectoryID, actor: principal.userID,
+                    today: today, on: connection)
+            }
             try await contactDue.refresh(absenceID: id, at: now(), on: connection)
             return updated
         }

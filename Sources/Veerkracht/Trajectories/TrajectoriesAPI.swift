@@ -34,8 +34,12 @@ extension VeerkrachtAPIService {
                     throw Problem.badRequest(InputIssue(.referencedResourceNotFound, in: .body, name: "employeeId", detail: "No such employee in your entities"))
                 }
                 if !employee.active { issues.append(InputIssue(in: .body, name: "employeeId", detail: "The employee is no longer active")) }
-                if let absenceID, !(try await trajectories.absenceBelongs(absenceID, to: employeeID, on: connection)) {
-                    issues.append(InputIssue(.referencedResourceNotFound, in: .body, name: "absenceId", detail: "No such absence of this employee"))
+                var absenceStart: CalendarDate?
+                if let absenceID {
+                    absenceStart = try await trajectories.absenceStart(absenceID, of: employeeID, on: connection)
+                    if absenceStart == nil {
+                        issues.append(InputIssue(.referencedResourceNotFound, in: .body, name: "absenceId", detail: "No such absence of this employee"))
+                    }
                 }
                 if !(try await trajectories.userCanServe(officerID, as: .officer, entity: employee.entityID, on: connection)) {
                     issues.append(InputIssue(.referencedResourceNotFound, in: .body, name: "officerId", detail: "No active officer of the employee's entity with this id"))
@@ -67,6 +71,11 @@ extension VeerkrachtAPIService {
                     payload: TimelinePayload.Opened(reference: trajectory.reference.description, officerId: officerID, goal: trajectory.goal.rawValue),
                     on: connection)
                 try await auditTrail.append(AuditEntry(principal, .create, .trajectory, id: trajectory.id, trajectory: trajectory.id), on: connection)
+                if let templateID = trajectory.templateID {
+                    try await deadlines.createDeadlines(
+                        trajectoryID: trajectory.id, templateID: templateID, absenceStart: absenceStart, openedOn: today,
+                        actor: principal.userID, on: connection)
+                }
                 try await contactDue.refresh(trajectoryID: trajectory.id, at: now, on: connection)
                 guard let record = try await trajectories.record(id: trajectory.id, on: connection) else { throw Problem.notFound }
                 return try StoredResponse(

@@ -126,9 +126,10 @@ public struct TrajectoryStore: Sendable {
             .singleRow()?.decode((UUID, Bool).self)
     }
 
-    public func absenceBelongs(_ absenceID: UUID, to employeeID: UUID, on connection: PostgresConnection) async throws -> Bool {
-        try await connection.query("SELECT EXISTS (SELECT 1 FROM absences WHERE id = \(absenceID) AND employee_id = \(employeeID))")[0]
-            .decode(0, as: Bool.self)
+    /// The start of the employee's absence `absenceID`; nil when it is not theirs.
+    public func absenceStart(_ absenceID: UUID, of employeeID: UUID, on connection: PostgresConnection) async throws -> CalendarDate? {
+        try await connection.query("SELECT starts_on FROM absences WHERE id = \(absenceID) AND employee_id = \(employeeID)")
+            .singleRow()?.decode(0, as: CalendarDate.self)
     }
 
     /// An active user with `role` who works for `entityID` or an entity above it.

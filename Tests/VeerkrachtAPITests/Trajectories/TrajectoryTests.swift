@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import PostgresLibPQ
+import PostgresTestSupport
 import Testing
 @testable import Veerkracht
 
@@ -306,6 +307,36 @@ struct TrajectoryTests {
                 #expect(listed.status == .notFound, "not assigned to this physician")
                 let own = try await client.execute(uri: uri + "/actions", method: .get, headers: .bearer(world.officer.token))
                 #expect(own.items.count == 1 && own.items[0]["note"] as? String == "Desk raised")
+            }
+        }
+    }
+
+    @Test func aTemplateGivesTheCaseItsDeadlinesAndTheyFollowTheAbsence() async throws {
+        try await TestApp.with { app in
+            _ = try await ProcessTemplateStore().load(
+                from: RepositoryFolder.sql.appendingPathComponent("templates"), into: app.client, logger: TestDatabase.logger)
+            try await app.test { client in
+                let world = try await CaseWorld.make(app, client)
+                let opened = try await world.open(client, extra: ["templateId": "active-presence"])
+                #expect(opened.status == .created, "\(opened.body.text)")
+                let uri = try #require(opened.headers[.location])
+                let deadlines = try await client.execute(uri: uri + "/deadlines", method: .get, headers: .bearer(world.officer.token))
+                #expect(deadlines.status == .ok, "\(deadlines.body.text)")
+                let review = try #require(deadlines.items.first { $0["milestoneCode"] as? String == "reviewAtThreeMonths" })
+                #expect(review["dueOn"] as? String == "2026-12-01", "three months after the absence started on 2026-09-01")
+
+                // Correcting the absence start moves the deadline and the first contact with it.
+                let absenceURI = "/v1/absences/\(world.absenceID.uuidString.lowercased())"
+                let absence = try await client.execute(uri: absenceURI, method: .get, headers: .bearer(world.officer.token))
+                let moved = try await client.execute(
+                    uri: absenceURI, method: .patch, headers: .json(world.officer.token, [.ifMatch: try #require(absence.headers[.eTag])]),
+                    body: .json(["startsOn": "2026-09-15"]))
+                #expect(moved.status == .ok, "\(moved.body.text)")
+                let after = try await client.execute(uri: uri + "/deadlines", method: .get, headers: .bearer(world.officer.token))
+                let movedReview = try #require(after.items.first { $0["milestoneCode"] as? String == "reviewAtThreeMonths" })
+                #expect(movedReview["dueOn"] as? String == "2026-12-15")
+                let trajectory = try await client.execute(uri: uri, method: .get, headers: .bearer(world.officer.token))
+                #expect(trajectory.json["contactDueOn"] as? String == "2026-09-22")
             }
         }
     }
