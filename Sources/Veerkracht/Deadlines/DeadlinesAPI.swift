@@ -57,7 +57,7 @@ extension VeerkrachtAPIService {
         }
         return .ok(.init(body: .json(.init(
             items: events.map(Components.Schemas.TriggerEvent.init),
-            next: nextPageLink(path: DeadlineHref.triggerEvents(of: trajectoryID), query: [("pageSize", String(page.size))], cursor: next),
+            next: nextPageLink(path: Href.triggerEvents(of: trajectoryID), query: [("pageSize", String(page.size))], cursor: next),
             pageSize: Int32(page.size)))))
     }
 
@@ -107,7 +107,7 @@ extension VeerkrachtAPIService {
                         deadlines: recording.affected.map { Components.Schemas.Deadline($0, template: template, language: nil) }))
                 return StoredResponse(
                     status: recording.previousOccurredOn == nil ? 201 : 200,
-                    location: DeadlineHref.triggerEvent(event, of: trajectoryID), etag: Self.etag(recording.event),
+                    location: Href.triggerEvent(event, of: trajectoryID), etag: Self.etag(recording.event),
                     body: try APICoding.encoder.encode(resource))
             }
         }
@@ -162,7 +162,7 @@ extension VeerkrachtAPIService {
         return .ok(.init(
             headers: .init(contentLanguage: language?.rawValue),
             body: .json(.init(
-                items: items, next: nextPageLink(path: DeadlineHref.deadlines(of: trajectoryID), query: query, cursor: next),
+                items: items, next: nextPageLink(path: Href.deadlines(of: trajectoryID), query: query, cursor: next),
                 pageSize: Int32(page.size)))))
     }
 
@@ -307,9 +307,8 @@ extension VeerkrachtAPIService {
 }
 
 /// The paths of this feature's resources, for `href` and `Location`.
-enum DeadlineHref {
+extension Href {
     static func processTemplate(_ id: String) -> String { "/v1/processTemplates/\(id)" }
-    static func trajectory(_ id: UUID) -> String { "/v1/trajectories/\(id.uuidString.lowercased())" }
     static func triggerEvents(of trajectoryID: UUID) -> String { trajectory(trajectoryID) + "/triggerEvents" }
     static func triggerEvent(_ event: TriggerEvent, of trajectoryID: UUID) -> String { triggerEvents(of: trajectoryID) + "/\(event.rawValue)" }
     static func deadlines(of trajectoryID: UUID) -> String { trajectory(trajectoryID) + "/deadlines" }
@@ -337,7 +336,7 @@ extension Components.Schemas.ProcessTemplate {
     init(_ stored: StoredProcessTemplate, language: Language?) {
         let template = stored.template
         self.init(
-            id: template.id, href: DeadlineHref.processTemplate(template.id), name: .init(template.name, language: language),
+            id: template.id, href: Href.processTemplate(template.id), name: .init(template.name, language: language),
             jurisdiction: template.jurisdiction, source: .init(template.source),
             contactPolicy: .init(
                 firstContactWithinDays: Int32(template.contactPolicy.firstContactWithinDays),
@@ -370,7 +369,7 @@ extension Components.Schemas.MilestoneResponsible {
 extension Components.Schemas.TriggerEvent {
     init(_ event: RecordedTriggerEvent) {
         self.init(
-            event: event.event.rawValue, href: DeadlineHref.triggerEvent(event.event, of: event.trajectoryID),
+            event: event.event.rawValue, href: Href.triggerEvent(event.event, of: event.trajectoryID),
             trajectoryId: event.trajectoryID.uuidString.lowercased(), occurredOn: event.occurredOn.description,
             recordedBy: event.recordedBy?.uuidString.lowercased(), recordedAt: event.recordedAt)
     }
@@ -381,7 +380,7 @@ extension Components.Schemas.Deadline {
     init(_ deadline: DeadlineRecord, template: ProcessTemplate?, language: Language?) {
         let milestone = template?.milestone(deadline.milestoneCode)
         self.init(
-            id: deadline.id.uuidString.lowercased(), href: DeadlineHref.deadline(deadline.id, of: deadline.trajectoryID),
+            id: deadline.id.uuidString.lowercased(), href: Href.deadline(deadline.id, of: deadline.trajectoryID),
             trajectoryId: deadline.trajectoryID.uuidString.lowercased(), templateId: deadline.templateID,
             milestoneCode: deadline.milestoneCode, label: milestone.map { .init($0.label, language: language) },
             responsible: milestone.map { .init($0.responsible) }, trigger: milestone?.trigger.rawValue,
@@ -403,9 +402,9 @@ extension Components.Schemas.UpcomingDeadline {
         let deadline = upcoming.deadline
         let milestone = template?.milestone(deadline.milestoneCode)
         self.init(
-            id: deadline.id.uuidString.lowercased(), href: DeadlineHref.deadline(deadline.id, of: deadline.trajectoryID),
+            id: deadline.id.uuidString.lowercased(), href: Href.deadline(deadline.id, of: deadline.trajectoryID),
             trajectory: .init(
-                id: deadline.trajectoryID.uuidString.lowercased(), href: DeadlineHref.trajectory(deadline.trajectoryID),
+                id: deadline.trajectoryID.uuidString.lowercased(), href: Href.trajectory(deadline.trajectoryID),
                 reference: upcoming.trajectoryReference),
             employee: .init(
                 id: upcoming.employeeID.uuidString.lowercased(), givenName: upcoming.employeeGivenName,
