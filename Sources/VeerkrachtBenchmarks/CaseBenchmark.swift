@@ -177,13 +177,13 @@ struct CaseBenchmark: AsyncParsableCommand {
             try await connection.query("""
                 INSERT INTO absences (employee_id, kind, starts_on, work_capacity_percent)
                 SELECT e.id, (ARRAY['illness', 'work_accident', 'occupational_disease', 'other_long_absence'])[1 + n % 4],
-                       current_date - (10 + n % 300), CASE WHEN n % 6 = 0 THEN 50 ELSE 0 END
+                       current_date - (10 + n % 300)::int, CASE WHEN n % 6 = 0 THEN 50 ELSE 0 END
                 FROM (SELECT id, row_number() OVER (ORDER BY personnel_number) AS n FROM employees) e
                 WHERE e.n <= \(absent)
                 """)
             try await connection.query("""
                 INSERT INTO absences (employee_id, kind, starts_on, ended_on)
-                SELECT e.id, 'illness', current_date - (700 + n % 300), current_date - (400 + n % 300)
+                SELECT e.id, 'illness', current_date - (700 + n % 300)::int, current_date - (400 + n % 300)::int
                 FROM (SELECT id, row_number() OVER (ORDER BY personnel_number) AS n FROM employees) e
                 WHERE e.n > \(absent) AND e.n <= \(absent + closed)
                 """)
@@ -209,7 +209,7 @@ struct CaseBenchmark: AsyncParsableCommand {
                        c.starts_on + 2, CASE WHEN c.ended_on IS NOT NULL THEN c.ended_on::timestamptz END,
                        CASE WHEN c.ended_on IS NOT NULL THEN 'returned_full' END,
                        now() - (c.n % 20) * interval '1 day',
-                       CASE WHEN c.ended_on IS NULL THEN current_date + ((c.n * 7) % 50 - 20) END,
+                       CASE WHEN c.ended_on IS NULL THEN current_date + ((c.n * 7) % 50 - 20)::int END,
                        CASE WHEN c.ended_on IS NULL THEN 'cadence' END
                 FROM chosen c
                 """)

@@ -112,7 +112,7 @@ struct Users: AsyncParsableCommand {
                 try await IdentityAdministration(database: client)
                     .createUser(email: email, name: name, roles: role.compactMap(Role.init(rawValue:)), entities: entity)
             }
-            print("created user \(user.id.uuidString.lowercased())")
+            print("created user \(user.id.lowercasedString)")
         }
     }
 }
@@ -134,7 +134,7 @@ struct Tokens: AsyncParsableCommand {
             let (record, token) = try await Bootstrap.withDatabase { client, _, _ in
                 try await IdentityAdministration(database: client).createToken(user: user, name: name, expiresInDays: days)
             }
-            print("token \(record.id.uuidString.lowercased()) expires \(record.expiresAt.formatted(.iso8601)); it is shown only now:")
+            print("token \(record.id.lowercasedString) expires \(record.expiresAt.formatted(.iso8601)); it is shown only now:")
             print(token.bearerValue)
         }
     }

@@ -198,7 +198,7 @@ struct TrajectoryTests {
         let reference = try #require(TrajectoryReference("VK-2026-000123"))
         #expect(reference.year == 2026 && reference.sequence == 123)
         #expect(TrajectoryReference(year: 2026, sequence: 4)?.description == "VK-2026-000004")
-        for bad in ["VK-2026-123", "vk-2026-000123", "VK-2026-000000", "VK-26-000123", "VK-2026-0001234", " VK-2026-000123"] {
+        for bad in ["VK-2026-123", "vk-2026-000123", "VK-2026-000000", "VK-26-000123", "VK-2026-0001234", " VK-2026-000123", "VK-2026-00012a", "VK+2026-000123", "VK-2O26-000123"] {
             #expect(TrajectoryReference(bad) == nil, "\(bad)")
         }
         #expect(TrajectoryReference(year: 2026, sequence: 1_000_000) == nil)

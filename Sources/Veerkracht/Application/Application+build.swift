@@ -66,7 +66,7 @@ public func buildRouter(
     let service = VeerkrachtAPIService(database: database, specification: specification, metrics: metrics, logger: logger, now: now)
     try service.registerHandlers(
         on: router,
-        configuration: .init(dateTranscoder: RFC3339DateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
+        configuration: .init(dateTranscoder: RFC3339DateTranscoder(), jsonEncodingOptions: [.withoutEscapingSlashes]),
         middlewares: [AuthenticationMiddleware(database: database, identity: service.identity, specification: specification, cache: principalCache, now: now)])
     return router
 }

@@ -23,10 +23,10 @@ extension VeerkrachtAPIService {
         return .ok(.init(body: .json(.init(
             items: entries.map { entry in
                 Components.Schemas.AuditEntry(
-                    id: entry.id, occurredAt: entry.occurredAt, actorId: entry.entry.actorID?.uuidString.lowercased(),
+                    id: entry.id, occurredAt: entry.occurredAt, actorId: entry.entry.actorID?.lowercasedString,
                     actorRoles: entry.entry.actorRoles.map { .init(rawValue: $0.rawValue)! },
                     action: .init(rawValue: entry.entry.action.rawValue)!, resourceType: .init(rawValue: entry.entry.resourceType.rawValue)!,
-                    resourceId: entry.entry.resourceID?.uuidString.lowercased(), trajectoryId: entry.entry.trajectoryID?.uuidString.lowercased(),
+                    resourceId: entry.entry.resourceID?.lowercasedString, trajectoryId: entry.entry.trajectoryID?.lowercasedString,
                     requestId: entry.entry.requestID, outcome: .init(rawValue: entry.entry.outcome.rawValue)!)
             },
             next: nextPageLink(path: "/v1/audit", query: query, cursor: next), pageSize: Int32(page.size)))))

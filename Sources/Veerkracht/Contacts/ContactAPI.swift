@@ -241,7 +241,7 @@ extension VeerkrachtAPIService {
                     audit: AuditEntry(principal, .list, .trajectory, id: nil, trajectory: nil), on: connection)
             }
         }
-        let query = [("officer", officer == "me" ? officer : officerID.uuidString.lowercased()), ("horizon", horizon.description),
+        let query = [("officer", officer == "me" ? officer : officerID.lowercasedString), ("horizon", horizon.description),
                      ("pageSize", String(page.size))]
         return .ok(.init(body: .json(.init(
             items: due.map { Components.Schemas.ContactDue($0, today: today) },
@@ -302,11 +302,11 @@ extension IdempotencyStore {
 
 extension Href {
     static func contactMoments(of trajectoryID: UUID) -> String {
-        "/v1/trajectories/\(trajectoryID.uuidString.lowercased())/contactMoments"
+        "/v1/trajectories/\(trajectoryID.lowercasedString)/contactMoments"
     }
 
     static func contactMoment(_ id: UUID, of trajectoryID: UUID) -> String {
-        contactMoments(of: trajectoryID) + "/\(id.uuidString.lowercased())"
+        contactMoments(of: trajectoryID) + "/\(id.lowercasedString)"
     }
 
     static func contactPreferences(of trajectoryID: UUID) -> String { trajectory(trajectoryID) + "/contactPreferences" }
@@ -323,7 +323,7 @@ struct ContactRecorded: Codable, Sendable {
     var nextContactOn: CalendarDate?
 
     init(_ moment: ContactMoment) {
-        contactMomentId = moment.id.uuidString.lowercased()
+        contactMomentId = moment.id.lowercasedString
         occurredAt = moment.occurredAt
         channel = moment.channel
         initiative = moment.initiative
@@ -342,7 +342,7 @@ struct ContactUpdated: Codable, Sendable {
     var nextContactOn: CalendarDate?
 
     init(_ moment: ContactMoment, changed: [String]) {
-        contactMomentId = moment.id.uuidString.lowercased()
+        contactMomentId = moment.id.lowercasedString
         self.changed = changed
         channel = changed.contains("channel") ? moment.channel : nil
         initiative = changed.contains("initiative") ? moment.initiative : nil
@@ -382,11 +382,11 @@ extension ContactPerson {
 extension Components.Schemas.ContactMoment {
     init(_ moment: ContactMoment) {
         self.init(
-            id: moment.id.uuidString.lowercased(), href: Href.contactMoment(moment.id, of: moment.trajectoryID),
-            trajectoryId: moment.trajectoryID.uuidString.lowercased(), occurredAt: moment.occurredAt,
+            id: moment.id.lowercasedString, href: Href.contactMoment(moment.id, of: moment.trajectoryID),
+            trajectoryId: moment.trajectoryID.lowercasedString, occurredAt: moment.occurredAt,
             channel: .init(rawValue: moment.channel.rawValue)!, initiative: .init(rawValue: moment.initiative.rawValue)!,
             madeBy: .init(rawValue: moment.madeBy.rawValue)!, summary: moment.summary, wellbeing: moment.wellbeing.map { Int32($0.value) },
-            nextContactOn: moment.nextContactOn?.description, recordedBy: moment.recordedBy.uuidString.lowercased(),
+            nextContactOn: moment.nextContactOn?.description, recordedBy: moment.recordedBy.lowercasedString,
             recordedAt: moment.recordedAt ?? moment.occurredAt, updatedAt: moment.updatedAt ?? moment.occurredAt)
     }
 }
@@ -395,7 +395,7 @@ extension Components.Schemas.ContactPreferences {
     init(trajectoryID: UUID, _ stored: ContactStore.StoredPreferences?) {
         let preferences = stored?.preferences ?? ContactPreferences()
         self.init(
-            trajectoryId: trajectoryID.uuidString.lowercased(), href: Href.contactPreferences(of: trajectoryID),
+            trajectoryId: trajectoryID.lowercasedString, href: Href.contactPreferences(of: trajectoryID),
             channel: preferences.channel.map { .init(rawValue: $0.rawValue)! },
             contactPerson: preferences.contactPerson.map { .init(rawValue: $0.rawValue)! },
             notBefore: preferences.notBefore?.description, everyDays: preferences.preferredEveryDays.map(Int32.init),
@@ -406,9 +406,9 @@ extension Components.Schemas.ContactPreferences {
 extension Components.Schemas.ContactDue {
     init(_ due: ContactDueStore.DueTrajectory, today: CalendarDate) {
         self.init(
-            href: Href.trajectory(due.trajectoryID), trajectoryId: due.trajectoryID.uuidString.lowercased(),
+            href: Href.trajectory(due.trajectoryID), trajectoryId: due.trajectoryID.lowercasedString,
             trajectoryReference: due.reference,
-            employee: .init(id: due.employeeID.uuidString.lowercased(), givenName: due.employeeGivenName, familyName: due.employeeFamilyName),
+            employee: .init(id: due.employeeID.lowercasedString, givenName: due.employeeGivenName, familyName: due.employeeFamilyName),
             dueOn: due.dueOn.description, daysOverdue: Int32(due.dueOn.days(until: today)),
             reason: .init(rawValue: due.reason.rawValue)!, preferredChannel: due.preferredChannel.map { .init(rawValue: $0.rawValue)! },
             preferredContactPerson: due.preferredContactPerson.map { .init(rawValue: $0.rawValue)! }, lastContactAt: due.lastContactAt)

@@ -421,7 +421,7 @@ struct DeadlineTimelinePayload: Codable, Sendable {
     var event: String?
 
     init(_ deadline: DeadlineRecord, event: TriggerEvent? = nil, previousDueOn: CalendarDate? = nil) {
-        deadlineId = deadline.id.uuidString.lowercased()
+        deadlineId = deadline.id.lowercasedString
         milestoneCode = deadline.milestoneCode
         dueOn = deadline.dueOn
         self.previousDueOn = previousDueOn

@@ -312,7 +312,7 @@ extension Href {
     static func triggerEvents(of trajectoryID: UUID) -> String { trajectory(trajectoryID) + "/triggerEvents" }
     static func triggerEvent(_ event: TriggerEvent, of trajectoryID: UUID) -> String { triggerEvents(of: trajectoryID) + "/\(event.rawValue)" }
     static func deadlines(of trajectoryID: UUID) -> String { trajectory(trajectoryID) + "/deadlines" }
-    static func deadline(_ id: UUID, of trajectoryID: UUID) -> String { deadlines(of: trajectoryID) + "/\(id.uuidString.lowercased())" }
+    static func deadline(_ id: UUID, of trajectoryID: UUID) -> String { deadlines(of: trajectoryID) + "/\(id.lowercasedString)" }
 }
 
 // MARK: - Domain → API
@@ -370,8 +370,8 @@ extension Components.Schemas.TriggerEvent {
     init(_ event: RecordedTriggerEvent) {
         self.init(
             event: event.event.rawValue, href: Href.triggerEvent(event.event, of: event.trajectoryID),
-            trajectoryId: event.trajectoryID.uuidString.lowercased(), occurredOn: event.occurredOn.description,
-            recordedBy: event.recordedBy?.uuidString.lowercased(), recordedAt: event.recordedAt)
+            trajectoryId: event.trajectoryID.lowercasedString, occurredOn: event.occurredOn.description,
+            recordedBy: event.recordedBy?.lowercasedString, recordedAt: event.recordedAt)
     }
 }
 
@@ -380,13 +380,13 @@ extension Components.Schemas.Deadline {
     init(_ deadline: DeadlineRecord, template: ProcessTemplate?, language: Language?) {
         let milestone = template?.milestone(deadline.milestoneCode)
         self.init(
-            id: deadline.id.uuidString.lowercased(), href: Href.deadline(deadline.id, of: deadline.trajectoryID),
-            trajectoryId: deadline.trajectoryID.uuidString.lowercased(), templateId: deadline.templateID,
+            id: deadline.id.lowercasedString, href: Href.deadline(deadline.id, of: deadline.trajectoryID),
+            trajectoryId: deadline.trajectoryID.lowercasedString, templateId: deadline.templateID,
             milestoneCode: deadline.milestoneCode, label: milestone.map { .init($0.label, language: language) },
             responsible: milestone.map { .init($0.responsible) }, trigger: milestone?.trigger.rawValue,
             parameter: milestone?.parameter, dueOn: deadline.dueOn.description,
             status: .init(rawValue: deadline.status.rawValue) ?? .pending, metOn: deadline.metOn?.description, note: deadline.note,
-            resolvedAt: deadline.resolvedAt, resolvedBy: deadline.resolvedBy?.uuidString.lowercased(),
+            resolvedAt: deadline.resolvedAt, resolvedBy: deadline.resolvedBy?.lowercasedString,
             createdAt: deadline.createdAt, updatedAt: deadline.updatedAt)
     }
 
@@ -402,12 +402,12 @@ extension Components.Schemas.UpcomingDeadline {
         let deadline = upcoming.deadline
         let milestone = template?.milestone(deadline.milestoneCode)
         self.init(
-            id: deadline.id.uuidString.lowercased(), href: Href.deadline(deadline.id, of: deadline.trajectoryID),
+            id: deadline.id.lowercasedString, href: Href.deadline(deadline.id, of: deadline.trajectoryID),
             trajectory: .init(
-                id: deadline.trajectoryID.uuidString.lowercased(), href: Href.trajectory(deadline.trajectoryID),
+                id: deadline.trajectoryID.lowercasedString, href: Href.trajectory(deadline.trajectoryID),
                 reference: upcoming.trajectoryReference),
             employee: .init(
-                id: upcoming.employeeID.uuidString.lowercased(), givenName: upcoming.employeeGivenName,
+                id: upcoming.employeeID.lowercasedString, givenName: upcoming.employeeGivenName,
                 familyName: upcoming.employeeFamilyName),
             milestoneCode: deadline.milestoneCode, label: milestone.map { .init($0.label, language: language) },
             responsible: milestone.map { .init($0.responsible) }, dueOn: deadline.dueOn.description,

@@ -30,7 +30,7 @@ struct AuthenticationMiddleware: ServerMiddleware {
     }
 
     private func refuseUnknownQueryParameters(_ request: HTTPRequest, operationID: String) throws(Problem) {
-        guard let path = request.path, path.contains("?") else { return }
+        guard let path = request.path, path.utf8.contains(UInt8(ascii: "?")) else { return }
         let allowed = specification.queryParameters[operationID] ?? []
         let names = URLComponents(string: path)?.queryItems?.map(\.name) ?? []
         let unknown = Set(names).subtracting(allowed).sorted()

@@ -27,7 +27,7 @@ struct TraceMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
-        let traceID = UUID().uuidString.lowercased()
+        let traceID = UUID().lowercasedString
         let related = Self.callerTraceID(request.headers[.belgovTraceID] ?? request.headers[.xRequestID])
         let scope = RequestScope(traceID: traceID, relatedTraceID: related, baseURL: publicBaseURL ?? Self.baseURL(of: request))
 
@@ -46,7 +46,7 @@ struct TraceMiddleware<Context: RequestContext>: RouterMiddleware {
         // The generated layer percent-encodes header values as URI parts; ETags are quoted
         // strings and Location a URI reference, so they go out as they are.
         for name in [HTTPField.Name.eTag, .location] {
-            if let value = response.headers[name], value.contains("%") { response.headers[name] = value.removingPercentEncoding ?? value }
+            if let value = response.headers[name], let decoded = HeaderValue.percentDecoded(value) { response.headers[name] = decoded }
         }
         response.headers[.belgovTraceID] = traceID
         if let related { response.headers[.belgovRelatedTraceID] = related }
@@ -116,5 +116,38 @@ final class RequestMetrics: Sendable {
         }
         recorders.counter.increment()
         recorders.timer.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+}
+
+/// Header values as the generated layer leaves them.
+enum HeaderValue {
+    /// `value` with its %XX escapes decoded; nil when it has none (or is not valid UTF-8 after).
+    /// Byte by byte: Foundation's `removingPercentEncoding` makes a CFString per header.
+    static func percentDecoded(_ value: String) -> String? {
+        let bytes = Array(value.utf8)
+        guard bytes.contains(UInt8(ascii: "%")) else { return nil }
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count,
+                let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2])
+            {
+                decoded.append(high << 4 | low)
+                index += 3
+            } else {
+                decoded.append(bytes[index])
+                index += 1
+            }
+        }
+        return String(validating: decoded, as: UTF8.self)
     }
 }

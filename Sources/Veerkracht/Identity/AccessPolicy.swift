@@ -60,7 +60,7 @@ public enum AccessPolicy {
 
     public static func caseScope(_ principal: Principal, _ access: CaseAccess) -> CaseScope {
         CaseScope(
-            entityIDs: principal.has(.officer) ? principal.scopeEntityIDs.sorted { $0.uuidString < $1.uuidString } : [],
+            entityIDs: principal.has(.officer) ? Array(principal.scopeEntityIDs) : [],
             physicianID: access == .read && principal.has(.physician) ? principal.userID : nil)
     }
 
@@ -80,7 +80,7 @@ public enum AccessPolicy {
     /// The entities whose employees the principal may see, as list queries filter them; the
     /// same rule as `mayAccessEmployee`.
     public static func employeeScope(_ principal: Principal) -> [UUID] {
-        allows(principal, .keepStaffRecords) ? principal.scopeEntityIDs.sorted { $0.uuidString < $1.uuidString } : []
+        allows(principal, .keepStaffRecords) ? Array(principal.scopeEntityIDs) : []
     }
 
     /// Absences are case data: officers of the employee's entity (or an entity above it) may

@@ -25,7 +25,7 @@ extension VeerkrachtAPIService {
         try Input.check(issues)
         let (entities, next) = try await database.withConnection { try await identity.entities(parent: parent, page: page, on: $0) }
         var query: [(String, String)] = [("pageSize", String(page.size))]
-        if let parent { query.append(("parent", parent.uuidString.lowercased())) }
+        if let parent { query.append(("parent", parent.lowercasedString)) }
         return .ok(.init(body: .json(.init(
             items: entities.map(Components.Schemas.Entity.init), next: nextPageLink(path: "/v1/entities", query: query, cursor: next),
             pageSize: Int32(page.size)))))
@@ -114,7 +114,7 @@ extension VeerkrachtAPIService {
         let (users, next) = try await database.withConnection { try await identity.users(filter, page: page, on: $0) }
         var query: [(String, String)] = [("pageSize", String(page.size))]
         query += roles.map { ("role", $0.rawValue) }
-        if let entity { query.append(("entity", entity.uuidString.lowercased())) }
+        if let entity { query.append(("entity", entity.lowercasedString)) }
         if let active = input.query.active { query.append(("active", String(active))) }
         return .ok(.init(body: .json(.init(
             items: users.map(Components.Schemas.User.init), next: nextPageLink(path: "/v1/users", query: query, cursor: next),
@@ -278,9 +278,9 @@ extension VeerkrachtAPIService {
 
 /// The paths of identity resources, for `href` and `Location`.
 enum Href {
-    static func entity(_ id: UUID) -> String { "/v1/entities/\(id.uuidString.lowercased())" }
-    static func user(_ id: UUID) -> String { "/v1/users/\(id.uuidString.lowercased())" }
-    static func token(_ id: UUID, of userID: UUID) -> String { user(userID) + "/tokens/\(id.uuidString.lowercased())" }
+    static func entity(_ id: UUID) -> String { "/v1/entities/\(id.lowercasedString)" }
+    static func user(_ id: UUID) -> String { "/v1/users/\(id.lowercasedString)" }
+    static func token(_ id: UUID, of userID: UUID) -> String { user(userID) + "/tokens/\(id.lowercasedString)" }
 }
 
 extension StoredResponse {
@@ -296,18 +296,18 @@ extension StoredResponse {
 extension Components.Schemas.Entity {
     init(_ entity: Entity) {
         self.init(
-            id: entity.id.uuidString.lowercased(), href: Href.entity(entity.id), code: entity.code, name: entity.name,
-            parentId: entity.parentID?.uuidString.lowercased(), createdAt: entity.createdAt, updatedAt: entity.updatedAt)
+            id: entity.id.lowercasedString, href: Href.entity(entity.id), code: entity.code, name: entity.name,
+            parentId: entity.parentID?.lowercasedString, createdAt: entity.createdAt, updatedAt: entity.updatedAt)
     }
 }
 
 extension Components.Schemas.User {
     init(_ user: User) {
         self.init(
-            id: user.id.uuidString.lowercased(), href: Href.user(user.id), email: user.email, displayName: user.displayName,
+            id: user.id.lowercasedString, href: Href.user(user.id), email: user.email, displayName: user.displayName,
             roles: user.roles.compactMap { Components.Schemas.Role(rawValue: $0.rawValue) },
             entities: user.entities.map {
-                .init(id: $0.id.uuidString.lowercased(), code: $0.code, name: $0.name, href: Href.entity($0.id))
+                .init(id: $0.id.lowercasedString, code: $0.code, name: $0.name, href: Href.entity($0.id))
             },
             active: user.active, createdAt: user.createdAt, updatedAt: user.updatedAt)
     }
@@ -316,7 +316,7 @@ extension Components.Schemas.User {
 extension Components.Schemas.Token {
     init(_ token: TokenRecord, now: Date) {
         self.init(
-            id: token.id.uuidString.lowercased(), href: Href.token(token.id, of: token.userID), userId: token.userID.uuidString.lowercased(),
+            id: token.id.lowercasedString, href: Href.token(token.id, of: token.userID), userId: token.userID.lowercasedString,
             name: token.name, prefix: token.prefix, status: .init(rawValue: token.status(at: now).rawValue) ?? .active,
             createdAt: token.createdAt, expiresAt: token.expiresAt, lastUsedAt: token.lastUsedAt, revokedAt: token.revokedAt)
     }

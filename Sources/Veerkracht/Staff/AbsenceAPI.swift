@@ -282,7 +282,7 @@ struct AbsenceUpdatedPayload: Codable, Sendable {
     var removed: [String]?
 
     init(before: Absence, after: Absence) {
-        absenceId = after.id.uuidString.lowercased()
+        absenceId = after.id.lowercasedString
         kind = after.kind != before.kind ? after.kind : nil
         startsOn = after.period.startsOn != before.period.startsOn ? after.period.startsOn : nil
         expectedEndOn = after.period.expectedEndOn != before.period.expectedEndOn ? after.period.expectedEndOn : nil
@@ -302,7 +302,7 @@ struct WorkCapacityChangedPayload: Codable, Sendable {
     var percent: Int
 
     init(_ change: WorkCapacityChange) {
-        absenceId = change.absenceID.uuidString.lowercased()
+        absenceId = change.absenceID.lowercasedString
         effectiveFrom = change.effectiveFrom
         percent = change.percent
     }
@@ -324,10 +324,10 @@ extension WorkCapacityChange {
 extension Components.Schemas.Absence {
     init(_ absence: Absence) {
         self.init(
-            id: absence.id.uuidString.lowercased(), href: Href.absence(absence.id), employeeId: absence.employeeID.uuidString.lowercased(),
+            id: absence.id.lowercasedString, href: Href.absence(absence.id), employeeId: absence.employeeID.lowercasedString,
             kind: Components.Schemas.AbsenceKind(rawValue: absence.kind.rawValue)!, startsOn: absence.period.startsOn.description,
             expectedEndOn: absence.period.expectedEndOn?.description, endedOn: absence.period.endedOn?.description,
-            workCapacityPercent: Int32(absence.workCapacityPercent), trajectoryId: absence.trajectoryID?.uuidString.lowercased(),
+            workCapacityPercent: Int32(absence.workCapacityPercent), trajectoryId: absence.trajectoryID?.lowercasedString,
             createdAt: absence.createdAt, updatedAt: absence.updatedAt)
     }
 }
@@ -335,8 +335,8 @@ extension Components.Schemas.Absence {
 extension Components.Schemas.WorkCapacityChange {
     init(_ change: WorkCapacityChange) {
         self.init(
-            href: Href.workCapacityChange(change.absenceID, change.effectiveFrom), absenceId: change.absenceID.uuidString.lowercased(),
+            href: Href.workCapacityChange(change.absenceID, change.effectiveFrom), absenceId: change.absenceID.lowercasedString,
             effectiveFrom: change.effectiveFrom.description, percent: Int32(change.percent),
-            recordedBy: change.recordedBy?.uuidString.lowercased(), recordedAt: change.recordedAt)
+            recordedBy: change.recordedBy?.lowercasedString, recordedAt: change.recordedAt)
     }
 }

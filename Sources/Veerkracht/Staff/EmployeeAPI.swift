@@ -25,8 +25,8 @@ extension VeerkrachtAPIService {
             prefix: input.query.q)
         let (employees, next) = try await database.withConnection { try await staff.employees(filter, page: page, on: $0) }
         var query: [(String, String)] = [("pageSize", String(page.size))]
-        query += entities.map { ("entity", $0.uuidString.lowercased()) }
-        if let manager { query.append(("manager", manager.uuidString.lowercased())) }
+        query += entities.map { ("entity", $0.lowercasedString) }
+        if let manager { query.append(("manager", manager.lowercasedString)) }
         if let active = input.query.active { query.append(("active", String(active))) }
         if let q = input.query.q { query.append(("q", q)) }
         return .ok(.init(body: .json(.init(
@@ -212,8 +212,8 @@ extension VeerkrachtAPIService {
 
 /// The paths of staff resources, for `href` and `Location`.
 extension Href {
-    static func employee(_ id: UUID) -> String { "/v1/employees/\(id.uuidString.lowercased())" }
-    static func absence(_ id: UUID) -> String { "/v1/absences/\(id.uuidString.lowercased())" }
+    static func employee(_ id: UUID) -> String { "/v1/employees/\(id.lowercasedString)" }
+    static func absence(_ id: UUID) -> String { "/v1/absences/\(id.lowercasedString)" }
     static func workCapacityChange(_ absenceID: UUID, _ effectiveFrom: CalendarDate) -> String {
         absence(absenceID) + "/workCapacityChanges/\(effectiveFrom)"
     }
@@ -226,10 +226,10 @@ extension Employee {
 extension Components.Schemas.Employee {
     init(_ employee: Employee) {
         self.init(
-            id: employee.id.uuidString.lowercased(), href: Href.employee(employee.id), personnelNumber: employee.personnelNumber,
+            id: employee.id.lowercasedString, href: Href.employee(employee.id), personnelNumber: employee.personnelNumber,
             givenName: employee.givenName, familyName: employee.familyName, workEmail: employee.workEmail,
-            entityId: employee.entityID.uuidString.lowercased(), jobTitle: employee.jobTitle, grade: employee.grade,
-            weeklyHours: employee.weeklyHours, managerId: employee.managerID?.uuidString.lowercased(), active: employee.active,
+            entityId: employee.entityID.lowercasedString, jobTitle: employee.jobTitle, grade: employee.grade,
+            weeklyHours: employee.weeklyHours, managerId: employee.managerID?.lowercasedString, active: employee.active,
             createdAt: employee.createdAt, updatedAt: employee.updatedAt)
     }
 }

@@ -307,7 +307,7 @@ extension VeerkrachtAPIService {
         }
         let items = try events.map { event in
             Components.Schemas.TimelineEvent(
-                id: event.id, _type: event._typeForAPI, actorId: event.actorID?.uuidString.lowercased(), occurredAt: event.occurredAt,
+                id: event.id, _type: event._typeForAPI, actorId: event.actorID?.lowercasedString, occurredAt: event.occurredAt,
                 payload: try APICoding.decoder.decode(Components.Schemas.TimelineEvent.PayloadPayload.self, from: Data(event.payload.utf8)))
         }
         return .ok(.init(body: .json(.init(
@@ -360,7 +360,7 @@ extension VeerkrachtAPIService {
                 let action = try await trajectories.insertAction(
                     trajectoryID: id, title: title, kind: TrajectoryAction.Kind(body.kind), owner: owner, ownerUserID: ownerUserID,
                     dueOn: dueOn, note: body.note, on: connection)
-                try await timeline.append(.actionAdded, trajectory: id, actor: principal.userID, payload: ["actionId": action.id.uuidString.lowercased(), "title": title], on: connection)
+                try await timeline.append(.actionAdded, trajectory: id, actor: principal.userID, payload: ["actionId": action.id.lowercasedString, "title": title], on: connection)
                 return try StoredResponse(
                     resource: Components.Schemas.TrajectoryAction(action), href: Href.action(action.id, of: id),
                     etag: ETag.make(id: action.id, version: action.version))
@@ -404,7 +404,7 @@ extension VeerkrachtAPIService {
             guard let saved = try await trajectories.saveAction(action, on: connection) else {
                 throw Problem(.preconditionFailed, detail: "The resource changed since you read it; read it again and retry")
             }
-            try await timeline.append(.actionUpdated, trajectory: id, actor: principal.userID, payload: ["actionId": actionID.uuidString.lowercased()], on: connection)
+            try await timeline.append(.actionUpdated, trajectory: id, actor: principal.userID, payload: ["actionId": actionID.lowercasedString], on: connection)
             return saved
         }
         return .ok(.init(headers: .init(eTag: ETag.make(id: action.id, version: action.version)), body: .json(.init(action))))
@@ -434,8 +434,8 @@ enum TimelinePayload {
 }
 
 extension Href {
-    static func trajectory(_ id: UUID) -> String { "/v1/trajectories/\(id.uuidString.lowercased())" }
-    static func action(_ id: UUID, of trajectoryID: UUID) -> String { trajectory(trajectoryID) + "/actions/\(id.uuidString.lowercased())" }
+    static func trajectory(_ id: UUID) -> String { "/v1/trajectories/\(id.lowercasedString)" }
+    static func action(_ id: UUID, of trajectoryID: UUID) -> String { trajectory(trajectoryID) + "/actions/\(id.lowercasedString)" }
 }
 
 extension TrajectoryStore.TimelineEvent {
@@ -469,12 +469,12 @@ extension Components.Schemas.Trajectory {
     init(_ record: TrajectoryRecord) {
         let trajectory = record.trajectory
         self.init(
-            id: trajectory.id.uuidString.lowercased(), href: Href.trajectory(trajectory.id), reference: trajectory.reference.description,
+            id: trajectory.id.lowercasedString, href: Href.trajectory(trajectory.id), reference: trajectory.reference.description,
             employee: .init(
-                id: record.employee.id.uuidString.lowercased(), href: Href.employee(record.employee.id),
+                id: record.employee.id.lowercasedString, href: Href.employee(record.employee.id),
                 personnelNumber: record.employee.personnelNumber, givenName: record.employee.givenName, familyName: record.employee.familyName),
-            entityId: trajectory.entityID.uuidString.lowercased(), absenceId: trajectory.absenceID?.uuidString.lowercased(),
-            officerId: trajectory.officerID.uuidString.lowercased(), physicianId: trajectory.physicianID?.uuidString.lowercased(),
+            entityId: trajectory.entityID.lowercasedString, absenceId: trajectory.absenceID?.lowercasedString,
+            officerId: trajectory.officerID.lowercasedString, physicianId: trajectory.physicianID?.lowercasedString,
             goal: .init(rawValue: trajectory.goal.rawValue)!, templateId: trajectory.templateID,
             status: .init(rawValue: trajectory.status.rawValue)!,
             blocked: trajectory.blocked.map { .init(reason: $0.reason, since: $0.since) },
@@ -491,9 +491,9 @@ extension Components.Schemas.Trajectory {
 extension Components.Schemas.TrajectoryAction {
     init(_ action: TrajectoryAction) {
         self.init(
-            id: action.id.uuidString.lowercased(), href: Href.action(action.id, of: action.trajectoryID),
-            trajectoryId: action.trajectoryID.uuidString.lowercased(), title: action.title, kind: .init(rawValue: action.kind.rawValue)!,
-            owner: .init(rawValue: action.owner.rawValue)!, ownerUserId: action.ownerUserID?.uuidString.lowercased(),
+            id: action.id.lowercasedString, href: Href.action(action.id, of: action.trajectoryID),
+            trajectoryId: action.trajectoryID.lowercasedString, title: action.title, kind: .init(rawValue: action.kind.rawValue)!,
+            owner: .init(rawValue: action.owner.rawValue)!, ownerUserId: action.ownerUserID?.lowercasedString,
             dueOn: action.dueOn?.description, doneAt: action.doneAt, note: action.note, createdAt: action.createdAt,
             updatedAt: action.updatedAt)
     }

@@ -189,7 +189,7 @@ struct ContactMomentTests {
             #expect(first.status == .created && replay.status == .created)
             #expect(replay.headers[.location] == first.headers[.location])
             #expect(replay.headers[.eTag] == first.headers[.eTag])
-            #expect(replay.body.text == first.body.text)
+            #expect(NSDictionary(dictionary: replay.json) == NSDictionary(dictionary: first.json), "the same document (member order is free)")
             var other = Self.body
             other["summary"] = "Another conversation"
             let reused = try await client.execute(uri: trajectory.contactMoments, method: .post, headers: headers, body: .json(other))

@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+@testable import Veerkracht
+
+@Suite("Header percent-decoding")
+struct PercentDecodingTests {
+    @Test func decodesEscapesAndLeavesTheRest() {
+        #expect(HeaderValue.percentDecoded("%22abc-1%22") == "\"abc-1\"")
+        #expect(HeaderValue.percentDecoded("/v1/a%2Fb?x=%C3%A9") == "/v1/a/b?x=é")
+        #expect(HeaderValue.percentDecoded("100%") == "100%", "a lone % stays")
+        #expect(HeaderValue.percentDecoded("%zz%2") == "%zz%2", "so do broken escapes")
+    }
+
+    @Test func answersNilWhenThereIsNothingToDoOrTheResultIsNotText() {
+        #expect(HeaderValue.percentDecoded("\"plain\"") == nil)
+        #expect(HeaderValue.percentDecoded("%FF%FE") == nil)
+    }
+}
+
+@Suite("UUID text")
+struct UUIDTextTests {
+    @Test func isFoundationsFormInLowerCase() {
+        for _ in 0..<200 {
+            let id = UUID()
+            #expect(id.lowercasedString == id.uuidString.lowercased())
+        }
+        #expect(UUID(uuidString: "00000000-0000-0000-0000-00000000000F")!.lowercasedString == "00000000-0000-0000-0000-00000000000f")
+    }
+}
