@@ -68,7 +68,7 @@ extension VeerkrachtAPIService {
                 }
                 try await timeline.append(
                     .opened, trajectory: trajectory.id, actor: principal.userID,
-                    payload: TimelinePayload.Opened(reference: trajectory.reference.description, officerId: officerID, goal: trajectory.goal.rawValue),
+                    payload: TimelinePayload.Opened(reference: trajectory.reference.description, officerId: officerID.lowercasedString, goal: trajectory.goal.rawValue),
                     on: connection)
                 try await auditTrail.append(AuditEntry(principal, .create, .trajectory, id: trajectory.id, trajectory: trajectory.id), on: connection)
                 if let templateID = trajectory.templateID {
@@ -267,7 +267,7 @@ extension VeerkrachtAPIService {
             trajectory.officerID = officerID
             try await timeline.append(
                 .officerReassigned, trajectory: id, actor: principal.userID,
-                payload: TimelinePayload.Reassigned(fromOfficerId: previous, toOfficerId: officerID, handoverNote: note?.isEmpty == false ? note : nil),
+                payload: TimelinePayload.Reassigned(fromOfficerId: previous.lowercasedString, toOfficerId: officerID.lowercasedString, handoverNote: note?.isEmpty == false ? note : nil),
                 on: connection)
             return try await save(trajectory, expectedVersion: facts.version, on: connection)
         }
@@ -413,9 +413,10 @@ extension VeerkrachtAPIService {
 
 /// What the timeline records for the trajectory's own events.
 enum TimelinePayload {
+    // Ids as strings: JSONEncoder would write a UUID in upper case, unlike the rest of the API.
     struct Opened: Codable, Sendable {
         var reference: String
-        var officerId: UUID
+        var officerId: String
         var goal: String
     }
 
@@ -427,8 +428,8 @@ enum TimelinePayload {
     }
 
     struct Reassigned: Codable, Sendable {
-        var fromOfficerId: UUID
-        var toOfficerId: UUID
+        var fromOfficerId: String
+        var toOfficerId: String
         var handoverNote: String?
     }
 }

@@ -272,6 +272,7 @@ struct TrajectoryTests {
                 let timeline = try await client.execute(uri: uri + "/timeline", method: .get, headers: .bearer(world.colleague.token))
                 let payload = try #require(timeline.items.last?["payload"] as? [String: Any])
                 #expect(payload["handoverNote"] as? String == "Prefers phone calls in the morning")
+                #expect(payload["toOfficerId"] as? String == world.colleague.user.id.uuidString.lowercased())
             }
         }
     }
