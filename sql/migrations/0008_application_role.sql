@@ -9,6 +9,9 @@ BEGIN
 END;
 $$;
 
+-- The server logs in as the user that migrates and switches to the role: it must be a member.
+GRANT veerkracht_app TO CURRENT_USER;
+
 GRANT USAGE ON SCHEMA public TO veerkracht_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO veerkracht_app;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO veerkracht_app;
