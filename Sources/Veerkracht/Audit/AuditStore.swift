@@ -54,18 +54,16 @@ public struct AuditStore: Sendable {
         if let from = filter.from { query.append(" AND occurred_at >= \(from)") }
         if let to = filter.to { query.append(" AND occurred_at < \(to)") }
         if let after = page.after.flatMap({ Int64($0.key) }) { query.append(" AND id < \(after)") }
-        query.append(" ORDER BY id DESC LIMIT \(page.size + 1)")
+        query.append(" ORDER BY id DESC LIMIT \(page.limit)")
         let rows = try await connection.query(query)
-        let entries = try rows.prefix(page.size).map { row in
+        // Ordered by the id alone: the cursor's id carries nothing.
+        return try page.split(rows, { row in
             StoredEntry(
                 id: try row.decode("id"), occurredAt: try row.decode("occurred_at"),
                 entry: AuditEntry(
                     actorID: try row.decode("actor_id"), actorRoles: try row.decode("actor_roles", as: [String].self).compactMap(Role.init),
                     action: try row.decode("action"), resourceType: try row.decode("resource_type"), resourceID: try row.decode("resource_id"),
                     trajectoryID: try row.decode("trajectory_id"), requestID: try row.decode("request_id"), outcome: try row.decode("outcome")))
-        }
-        // Ordered by the id alone: the cursor's id carries nothing.
-        let next = rows.count > page.size ? entries.last.map { Cursor(key: String($0.id), id: UUID(uuidString: "00000000-0000-0000-0000-000000000000")!) } : nil
-        return (entries, next)
+        }) { Cursor(key: String($0.id), id: Cursor.noID) }
     }
 }

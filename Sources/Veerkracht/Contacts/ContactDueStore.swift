@@ -98,7 +98,7 @@ public struct ContactDueStore: Sendable {
         if let after = page.after, let afterDue = CalendarDate(after.key) {
             due.append(" AND (t.contact_due_on, t.id) > (\(afterDue), \(after.id))")
         }
-        due.append(" ORDER BY t.contact_due_on, t.id LIMIT \(page.size + 1)")
+        due.append(" ORDER BY t.contact_due_on, t.id LIMIT \(page.limit)")
         let rows = try await connection.query("""
             WITH due AS (\(fragment: due)),
             audited AS (
@@ -114,15 +114,13 @@ public struct ContactDueStore: Sendable {
             LEFT JOIN contact_preferences p ON p.trajectory_id = due.id
             ORDER BY due.contact_due_on, due.id
             """)
-        let items = try rows.prefix(page.size).map { row in
+        return try page.split(rows, { row in
             DueTrajectory(
                 trajectoryID: try row.decode("id"), reference: try row.decode("reference"), employeeID: try row.decode("employee_id"),
                 employeeGivenName: try row.decode("given_name"), employeeFamilyName: try row.decode("family_name"),
                 dueOn: try row.decode("contact_due_on"), reason: try row.decode("contact_due_reason"),
                 preferredChannel: try row.decode("channel"), preferredContactPerson: try row.decode("contact_person"),
                 lastContactAt: try row.decode("last_contact_at"))
-        }
-        let next = rows.count > page.size ? items.last.map { Cursor(key: $0.dueOn.description, id: $0.trajectoryID) } : nil
-        return (items, next)
+        }) { Cursor(key: $0.dueOn.description, id: $0.trajectoryID) }
     }
 }

@@ -52,11 +52,9 @@ public struct ContactStore: Sendable {
         if let after = page.after, let occurredAt = after.instant {
             query.append(" AND (occurred_at, id) < (\(occurredAt), \(after.id))")
         }
-        query.append(" ORDER BY occurred_at DESC, id DESC LIMIT \(page.size + 1)")
+        query.append(" ORDER BY occurred_at DESC, id DESC LIMIT \(page.limit)")
         let rows = try await connection.query(query)
-        let moments = try rows.prefix(page.size).map(Self.moment(from:))
-        let next = rows.count > page.size ? moments.last.map { Cursor(instant: $0.occurredAt, id: $0.id) } : nil
-        return (moments, next)
+        return try page.split(rows, Self.moment(from:)) { Cursor(instant: $0.occurredAt, id: $0.id) }
     }
 
     /// A merge patch of a contact moment: nil leaves a property as it is; for the optional

@@ -171,11 +171,9 @@ public struct DeadlineStore: Sendable {
         let rows = try await connection.query("""
             SELECT \(unsafeRaw: Self.eventColumns) FROM trajectory_trigger_events
             WHERE trajectory_id = \(trajectoryID) AND (occurred_on, event) > (\(after.0), \(after.1))
-            ORDER BY occurred_on, event LIMIT \(page.size + 1)
+            ORDER BY occurred_on, event LIMIT \(page.limit)
             """)
-        let events = try rows.map(Self.triggerEvent)
-        guard events.count > page.size, let last = events.prefix(page.size).last else { return (events, nil) }
-        return (Array(events.prefix(page.size)), Cursor(key: "\(last.occurredOn) \(last.event.sqlValue)", id: trajectoryID))
+        return try page.split(rows, Self.triggerEvent) { Cursor(key: "\($0.occurredOn) \($0.event.sqlValue)", id: trajectoryID) }
     }
 
     private func eventDates(of trajectoryID: UUID, on connection: PostgresConnection) async throws -> [TriggerEvent: CalendarDate] {
@@ -261,9 +259,9 @@ public struct DeadlineStore: Sendable {
             SELECT \(unsafeRaw: Self.deadlineColumns) FROM deadlines d
             WHERE d.trajectory_id = \(trajectoryID) AND (d.due_on, d.id) > (\(after.dueOn), \(after.id))
               AND (cardinality(\(statuses)) = 0 OR d.status = ANY(\(statuses)))
-            ORDER BY d.due_on, d.id LIMIT \(page.size + 1)
+            ORDER BY d.due_on, d.id LIMIT \(page.limit)
             """)
-        return Self.page(try rows.map(Self.deadline), size: page.size) { $0 }
+        return try page.split(rows, Self.deadline) { Cursor(key: $0.dueOn.description, id: $0.id) }
     }
 
     func deadline(_ id: UUID, trajectoryID: UUID, on connection: PostgresConnection) async throws -> DeadlineRecord? {
@@ -305,7 +303,7 @@ public struct DeadlineStore: Sendable {
                 WHERE d.status = 'pending' AND d.due_on <= \(lastDay) AND (d.due_on, d.id) > (\(after.dueOn), \(after.id))
                   AND t.officer_id = \(officer) AND t.status <> 'closed' AND \(fragment: scope)
                 ORDER BY d.due_on, d.id
-                LIMIT \(page.size + 1)
+                LIMIT \(page.limit)
             ), audited AS (
                 INSERT INTO audit_log (actor_id, actor_roles, action, resource_type, resource_id, trajectory_id, request_id, outcome)
                 SELECT \(audit.actorID), \(audit.actorRoles.map(\.rawValue)), \(audit.action), \(audit.resourceType),
@@ -314,13 +312,12 @@ public struct DeadlineStore: Sendable {
             )
             SELECT * FROM page ORDER BY due_on, id
             """)
-        let upcoming = try rows.map { row in
+        return try page.split(rows, { row in
             UpcomingDeadline(
                 deadline: try Self.deadline(row), trajectoryReference: try row.decode("reference"),
                 employeeID: try row.decode("employee_id"), employeeGivenName: try row.decode("given_name"),
                 employeeFamilyName: try row.decode("family_name"))
-        }
-        return Self.page(upcoming, size: page.size) { $0.deadline }
+        }) { Cursor(key: $0.deadline.dueOn.description, id: $0.deadline.id) }
     }
 
     // MARK: - Rows
@@ -386,19 +383,11 @@ public struct DeadlineStore: Sendable {
 
     /// Lists of deadlines sort by due date and id; the cursor's key is the due date.
     private static func dueCursor(_ page: PageRequest) throws -> (dueOn: CalendarDate, id: UUID) {
-        guard let cursor = page.after else { return (beforeAll, ProcessTemplateStore.noID) }
+        guard let cursor = page.after else { return (beforeAll, Cursor.noID) }
         guard let dueOn = CalendarDate(cursor.key) else {
             throw Problem.badRequest(InputIssue(in: .query, name: "cursor", detail: "Use the next link of a previous page as it is"))
         }
         return (dueOn, cursor.id)
-    }
-
-    /// The first `size` rows and, when there were more, the cursor after the last one shown.
-    private static func page<Row>(_ rows: [Row], size: Int, deadline: (Row) -> DeadlineRecord) -> ([Row], next: Cursor?) {
-        guard rows.count > size else { return (rows, nil) }
-        let shown = Array(rows.prefix(size))
-        let last = deadline(shown[shown.count - 1])
-        return (shown, Cursor(key: last.dueOn.description, id: last.id))
     }
 }
 

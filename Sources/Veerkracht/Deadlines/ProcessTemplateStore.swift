@@ -81,16 +81,10 @@ public struct ProcessTemplateStore: Sendable {
         let rows = try await connection.query("""
             SELECT definition, checksum, loaded_at FROM process_templates
             WHERE id > \(page.after?.key ?? "")
-            ORDER BY id LIMIT \(page.size + 1)
+            ORDER BY id LIMIT \(page.limit)
             """)
-        let templates = try rows.map(Self.stored)
-        guard templates.count > page.size else { return (templates, nil) }
-        let shown = Array(templates.prefix(page.size))
-        return (shown, Cursor(key: shown[shown.count - 1].template.id, id: Self.noID))
+        return try page.split(rows, Self.stored) { Cursor(key: $0.template.id, id: Cursor.noID) }
     }
-
-    /// The id half of a cursor over a collection whose rows have no UUID.
-    static let noID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
     private static func stored(_ row: PostgresRow) throws -> StoredProcessTemplate {
         let (definition, checksum, loadedAt) = try row.decode((PostgresJSON<ProcessTemplate>, Data, Date).self)

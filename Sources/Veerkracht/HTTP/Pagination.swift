@@ -1,4 +1,5 @@
 import Foundation
+import PostgresLibPQ
 
 /// One page of a keyset-paginated collection.
 public struct PageRequest: Sendable, Equatable {
@@ -58,6 +59,9 @@ public struct Cursor: Sendable, Equatable, Codable {
 }
 
 extension Cursor {
+    /// The id half of a cursor over rows without a UUID (ordered by a bigint id or text key).
+    public static let noID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+
     /// A position in a collection sorted by a timestamp, kept in whole microseconds as
     /// PostgreSQL keeps it, so the next page starts exactly after the last row.
     public init(instant: Date, id: UUID) {
@@ -76,4 +80,18 @@ public func nextPageLink(path: String, query: [(String, String)], cursor: Cursor
     var components = URLComponents()
     components.queryItems = (query + [("cursor", cursor.encoded)]).map { URLQueryItem(name: $0.0, value: $0.1) }
     return scope.baseURL + path + "?" + (components.percentEncodedQuery ?? "")
+}
+
+extension PageRequest {
+    /// What a page query asks for: one row more than the page, to know whether another follows.
+    public var limit: Int { size + 1 }
+
+    /// The page's items from rows read with `LIMIT limit`, and the cursor after its last item
+    /// when another row followed.
+    public func split<Item>(
+        _ rows: PostgresRows, _ decode: (PostgresRow) throws -> Item, cursor: (Item) throws -> Cursor
+    ) throws -> ([Item], Cursor?) {
+        let items = try rows.prefix(size).map(decode)
+        return (items, rows.count > size ? try items.last.map(cursor) : nil)
+    }
 }

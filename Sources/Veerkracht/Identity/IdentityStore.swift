@@ -99,11 +99,12 @@ public struct IdentityStore: Sendable {
         }
         if let active = filter.active { query.append(" AND u.active = \(active)") }
         if let after = page.after { query.append(" AND (lower(u.email::text), u.id) > (\(after.key), \(after.id))") }
-        query.append(" ORDER BY lower(u.email::text), u.id LIMIT \(page.size + 1)")
+        query.append(" ORDER BY lower(u.email::text), u.id LIMIT \(page.limit)")
         let rows = try await connection.query(query)
-        let users = try rows.prefix(page.size).map { try Self.user(from: $0) }
-        let next = rows.count > page.size ? try users.last.map { Cursor(key: try rows[page.size - 1].decode("sort_key"), id: $0.id) } : nil
-        return (users, next)
+        let (page, next) = try page.split(rows, { (user: try Self.user(from: $0), sortKey: try $0.decode("sort_key", as: String.self)) }) {
+            Cursor(key: $0.sortKey, id: $0.user.id)
+        }
+        return (page.map(\.user), next)
     }
 
     public func createUser(
@@ -201,11 +202,9 @@ public struct IdentityStore: Sendable {
         var query: PostgresQuery = "SELECT \(unsafeRaw: Self.entityColumns) FROM entities WHERE true"
         if let parent { query.append(" AND parent_id = \(parent)") }
         if let after = page.after { query.append(" AND (code, id) > (\(after.key), \(after.id))") }
-        query.append(" ORDER BY code, id LIMIT \(page.size + 1)")
+        query.append(" ORDER BY code, id LIMIT \(page.limit)")
         let rows = try await connection.query(query)
-        let entities = try rows.prefix(page.size).map(Self.entity(from:))
-        let next = rows.count > page.size ? entities.last.map { Cursor(key: $0.code, id: $0.id) } : nil
-        return (entities, next)
+        return try page.split(rows, Self.entity(from:)) { Cursor(key: $0.code, id: $0.id) }
     }
 
     public func createEntity(code: String, name: String, parentID: UUID?, on connection: PostgresConnection) async throws -> Entity {
@@ -277,11 +276,9 @@ public struct IdentityStore: Sendable {
         if let after = page.after, let createdAt = after.instant {
             query.append(" AND (created_at, id) < (\(createdAt), \(after.id))")
         }
-        query.append(" ORDER BY created_at DESC, id DESC LIMIT \(page.size + 1)")
+        query.append(" ORDER BY created_at DESC, id DESC LIMIT \(page.limit)")
         let rows = try await connection.query(query)
-        let tokens = try rows.prefix(page.size).map(Self.token(from:))
-        let next = rows.count > page.size ? tokens.last.map { Cursor(instant: $0.createdAt, id: $0.id) } : nil
-        return (tokens, next)
+        return try page.split(rows, Self.token(from:)) { Cursor(instant: $0.createdAt, id: $0.id) }
     }
 
     /// Revokes the token if it is the user's; revoking twice keeps the first time. False when

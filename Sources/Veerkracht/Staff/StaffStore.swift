@@ -65,11 +65,9 @@ public struct StaffStore: Sendable {
             guard let key = Self.nameKey(after.key) else { throw Self.badCursor }
             query.append(" AND (e.family_name, e.given_name, e.id) > (\(key.family), \(key.given), \(after.id))")
         }
-        query.append(" ORDER BY e.family_name, e.given_name, e.id LIMIT \(page.size + 1)")
+        query.append(" ORDER BY e.family_name, e.given_name, e.id LIMIT \(page.limit)")
         let rows = try await connection.query(query)
-        let employees = try rows.prefix(page.size).map(Self.employee(from:))
-        let next = rows.count > page.size ? employees.last.map { Cursor(key: Self.nameKey(family: $0.familyName, given: $0.givenName), id: $0.id) } : nil
-        return (employees, next)
+        return try page.split(rows, Self.employee(from:)) { Cursor(key: Self.nameKey(family: $0.familyName, given: $0.givenName), id: $0.id) }
     }
 
     static func nameKey(family: String, given: String) -> String {
@@ -262,11 +260,9 @@ public struct StaffStore: Sendable {
             guard let startsOn = CalendarDate(after.key) else { throw Self.badCursor }
             query.append(" AND (a.starts_on, a.id) < (\(startsOn), \(after.id))")
         }
-        query.append(" ORDER BY a.starts_on DESC, a.id DESC LIMIT \(page.size + 1)")
+        query.append(" ORDER BY a.starts_on DESC, a.id DESC LIMIT \(page.limit)")
         let rows = try await connection.query(query)
-        let absences = try rows.prefix(page.size).map(Self.absence(from:))
-        let next = rows.count > page.size ? absences.last.map { Cursor(key: $0.period.startsOn.description, id: $0.id) } : nil
-        return (absences, next)
+        return try page.split(rows, Self.absence(from:)) { Cursor(key: $0.period.startsOn.description, id: $0.id) }
     }
 
     /// Records the absence and the first entry of its work capacity history, from its start.
@@ -330,11 +326,9 @@ public struct StaffStore: Sendable {
             guard let day = CalendarDate(after.key) else { throw Self.badCursor }
             query.append(" AND effective_from > \(day)")
         }
-        query.append(" ORDER BY effective_from LIMIT \(page.size + 1)")
+        query.append(" ORDER BY effective_from LIMIT \(page.limit)")
         let rows = try await connection.query(query)
-        let changes = try rows.prefix(page.size).map(Self.workCapacityChange(from:))
-        let next = rows.count > page.size ? changes.last.map { Cursor(key: $0.effectiveFrom.description, id: absenceID) } : nil
-        return (changes, next)
+        return try page.split(rows, Self.workCapacityChange(from:)) { Cursor(key: $0.effectiveFrom.description, id: absenceID) }
     }
 
     public func workCapacityDates(absenceID: UUID, on connection: PostgresConnection) async throws -> [CalendarDate] {

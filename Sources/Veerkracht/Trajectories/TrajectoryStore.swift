@@ -109,13 +109,9 @@ public struct TrajectoryStore: Sendable {
         if let after = page.after, let openedAt = after.instant {
             query.append(" AND (t.opened_at, t.id) < (\(openedAt), \(after.id))")
         }
-        query.append(" ORDER BY t.opened_at DESC, t.id DESC LIMIT \(page.size + 1)")
+        query.append(" ORDER BY t.opened_at DESC, t.id DESC LIMIT \(page.limit)")
         let rows = try await connection.query(query)
-        let records = try rows.prefix(page.size).map(Self.record(from:))
-        let next = rows.count > page.size
-            ? records.last.map { Cursor(instant: $0.trajectory.openedAt, id: $0.trajectory.id) }
-            : nil
-        return (records, next)
+        return try page.split(rows, Self.record(from:)) { Cursor(instant: $0.trajectory.openedAt, id: $0.trajectory.id) }
     }
 
     // MARK: - Opening
@@ -212,15 +208,13 @@ public struct TrajectoryStore: Sendable {
         let rows = try await connection.query("""
             SELECT id, type, actor_id, occurred_at, payload FROM trajectory_events
             WHERE trajectory_id = \(trajectoryID) AND id > \(afterID)
-            ORDER BY id LIMIT \(page.size + 1)
+            ORDER BY id LIMIT \(page.limit)
             """)
-        let events = try rows.prefix(page.size).map { row in
+        return try page.split(rows, { row in
             TimelineEvent(
                 id: try row.decode("id"), type: try row.decode("type"), actorID: try row.decode("actor_id"),
                 occurredAt: try row.decode("occurred_at"), payload: try row.decode("payload"))
-        }
-        let next = rows.count > page.size ? events.last.map { Cursor(key: String($0.id), id: trajectoryID) } : nil
-        return (events, next)
+        }) { Cursor(key: String($0.id), id: trajectoryID) }
     }
 
     // MARK: - Actions
@@ -240,12 +234,9 @@ public struct TrajectoryStore: Sendable {
         if let after = page.after, let createdAt = after.instant {
             query.append(" AND (created_at, id) > (\(createdAt), \(after.id))")
         }
-        query.append(" ORDER BY created_at, id LIMIT \(page.size + 1)")
+        query.append(" ORDER BY created_at, id LIMIT \(page.limit)")
         let rows = try await connection.query(query)
-        let actions = try rows.prefix(page.size).map(Self.action(from:))
-        let next = rows.count > page.size
-            ? actions.last.map { Cursor(instant: $0.createdAt, id: $0.id) } : nil
-        return (actions, next)
+        return try page.split(rows, Self.action(from:)) { Cursor(instant: $0.createdAt, id: $0.id) }
     }
 
     public func action(id: UUID, trajectoryID: UUID, on connection: PostgresConnection) async throws -> TrajectoryAction? {
