@@ -10,23 +10,7 @@ struct CaseBenchmark: AsyncParsableCommand {
         commandName: "cases",
         abstract: "The due list, one trajectory and new contact moments on 40,000 staff (wrk) vs pgbench -S.")
 
-    @Option(help: "PostgreSQL URL of a server we may create a database on (default: VEERKRACHT_TEST_DATABASE_URL).")
-    var databaseURL: String?
-
-    @Option(help: "Seconds per measurement.")
-    var seconds: Int = 10
-
-    @Option(help: "Seconds of wrk load before each measurement.")
-    var warmup: Int = 2
-
-    @Option(help: "Concurrent HTTP connections (wrk -c) and pgbench clients (-c).")
-    var connections: Int = 16
-
-    @Option(help: "wrk threads (-t).")
-    var threads: Int = 2
-
-    @Option(help: "The server's database pool size (VEERKRACHT_DB_POOL_SIZE).")
-    var poolSize: Int = 16
+    @OptionGroup var options: ServerBenchmarkOptions
 
     @Option(help: "Staff members.")
     var staff: Int = 40_000
@@ -46,20 +30,11 @@ struct CaseBenchmark: AsyncParsableCommand {
     @Option(help: "Contact moments per trajectory already recorded.")
     var contactsPerTrajectory: Int = 10
 
-    @Option(help: "The veerkracht server binary (default: next to this executable).")
-    var serverBinary: String?
-
-    @Option(help: "The sql folder (default: found from this executable or the current folder).")
-    var sqlDir: String?
-
     static let maximumDueListP99Milliseconds = 25.0
     static let minimumReadRatio = 0.3
     static let minimumContactsPerSecond = 1500.0
 
     func validate() throws {
-        guard seconds > 0, warmup >= 0, connections > 0, threads > 0, threads <= connections, poolSize > 0 else {
-            throw ValidationError("--seconds, --connections, --threads and --pool-size must be positive, --threads at most --connections")
-        }
         guard entities > 0, trajectories >= openTrajectories, openTrajectories >= officerCases, officerCases > 0, contactsPerTrajectory >= 0,
             staff >= max(openTrajectories, staff * 7 / 100) + trajectories - openTrajectories
         else {
@@ -68,78 +43,39 @@ struct CaseBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let server = try BenchmarkServer(url: databaseURL)
-        let binary = try HTTPBenchmark.locateServerBinary(serverBinary)
-        let sql = try HTTPBenchmark.locateSQLDirectory(sqlDir)
+        let server = try BenchmarkServer(url: options.databaseURL)
         let wrk = try HTTPBenchmark.executable("wrk", hint: "scripts/setup.sh --bench (or apt-get install -y wrk)")
-
         let database = try await server.freshDatabase(named: "bench_cases")
         try server.pgbench(["-i", "-q", "-s", "10"], database: database)
 
-        let port = try HTTPBenchmark.freePort()
-        var environment = ProcessInfo.processInfo.environment
-        environment["VEERKRACHT_DATABASE_URL"] = HTTPBenchmark.databaseURL(server.base, database: database)
-        environment["VEERKRACHT_HTTP_HOST"] = "127.0.0.1"
-        environment["VEERKRACHT_HTTP_PORT"] = String(port)
-        environment["VEERKRACHT_LOG_LEVEL"] = "warning"
-        environment["VEERKRACHT_SQL_DIR"] = sql.path
-        environment["VEERKRACHT_DB_POOL_SIZE"] = String(poolSize)
-        environment["VEERKRACHT_MIGRATE_ON_START"] = "true"
-        environment["VEERKRACHT_PUBLIC_BASE_URL"] = nil
-
-        let logURL = FileManager.default.temporaryDirectory
-            .appendingPathComponent("veerkracht-bench-cases-\(ProcessInfo.processInfo.processIdentifier).log")
-        let running = try ServerProcess(binary: binary, environment: environment, log: logURL)
-        var results: [(String, String, WrkResult)] = []
-        let generated: Duration
-        do {
-            try await running.waitUntilReady(port: port, timeout: .seconds(60))
+        let ((results, generated), stopped) = try await ReleaseServer.serving(options, server: server, database: database, name: "cases") { release in
             let owner = PostgresClient(configuration: .init(connection: server.configuration(database: database), maximumConnections: 1), logger: .init(label: "bench"))
             try await owner.query("INSERT INTO entities (code, name) VALUES ('BENCH', 'Benchmark employer')")
-            _ = try HTTPBenchmark.runToEnd(
-                binary, ["users", "create", "--email", "bench@example.org", "--name", "Bench Officer", "--role", "officer", "--entity", "BENCH"],
-                environment: environment)
-            let token = try Self.token(binary: binary, environment: environment)
+            try release.command(["users", "create", "--email", "bench@example.org", "--name", "Bench Officer", "--role", "officer", "--entity", "BENCH"])
+            let token = try release.token(for: "bench@example.org")
             let started = ContinuousClock.now
             try await generate(on: owner)
-            generated = ContinuousClock.now - started
+            let generated = ContinuousClock.now - started
             let caseIDs = try await owner.query("""
                 SELECT t.id FROM trajectories t JOIN users u ON u.id = t.officer_id
                 WHERE u.email = 'bench@example.org' AND t.status <> 'closed' ORDER BY t.id
                 """).map { try $0.decode(0, as: UUID.self).uuidString.lowercased() }
             await owner.close()
 
-            let header = "Authorization: Bearer \(token)"
-            let base = "http://127.0.0.1:\(port)"
             let due = "/v1/contacts/due?officer=me&horizon=7d"
             let read = "/v1/trajectories/\(caseIDs[0])"
-            for path in [due, read] {
-                let status = try HTTPProbe.status(port: port, path: path, headers: [header])
-                guard status == 200 else { throw BenchmarkServer.Failure(description: "GET \(path) answered \(status), not 200") }
-            }
+            for path in [due, read] { try release.expectOK(path, token: token) }
             let script = try Self.contactScript(caseIDs: caseIDs)
             defer { try? FileManager.default.removeItem(at: script) }
-
-            func measure(_ name: String, _ arguments: [String]) throws {
-                let common = ["-t\(threads)", "-c\(connections)", "--latency", "-H", header]
-                if warmup > 0 { _ = try HTTPBenchmark.runToEnd(URL(fileURLWithPath: wrk), common + ["-d\(warmup)s"] + arguments, environment: nil) }
-                let output = try HTTPBenchmark.runToEnd(URL(fileURLWithPath: wrk), common + ["-d\(seconds)s"] + arguments, environment: nil)
-                let shown = (["wrk"] + common.map { $0 == header ? "'Authorization: Bearer vk_…'" : $0 } + ["-d\(seconds)s"] + arguments).joined(separator: " ")
-                results.append((name, shown, try WrkResult(parsing: output)))
-            }
-            try measure("GET due list (\(caseIDs.count) open cases)", [base + due])
-            try measure("GET one trajectory", [base + read])
-            try measure("POST contact moment", ["-s", script.path, base + "/v1/trajectories"])
-        } catch {
-            running.stop()
-            let tail = running.logTail()
-            if !tail.isEmpty { FileHandle.standardError.write(Data("server log (\(logURL.path)), last lines:\n\(tail)\n".utf8)) }
-            throw error
+            let results = [
+                ("GET due list (\(caseIDs.count) open cases)", try options.wrk(wrk, token: token, [release.baseURL + due])),
+                ("GET one trajectory", try options.wrk(wrk, token: token, [release.baseURL + read])),
+                ("POST contact moment", try options.wrk(wrk, token: token, ["-s", script.path, release.baseURL + "/v1/trajectories"])),
+            ]
+            return (results, generated)
         }
-        let stopped = running.stop()
-        try? FileManager.default.removeItem(at: logURL)
-        let tps = try server.pgbenchSelectOnly(clients: connections, seconds: seconds, database: database)
-        report(results, tps: tps, generated: generated, stopped: stopped)
+        let tps = try server.pgbenchSelectOnly(clients: options.connections, seconds: options.seconds, database: database)
+        report(results.map { ($0.0, $0.1.command, $0.1.run) }, tps: tps, generated: generated, stopped: stopped)
     }
 
     // MARK: The data set
@@ -238,16 +174,6 @@ struct CaseBenchmark: AsyncParsableCommand {
 
     // MARK: Helpers
 
-    private static func token(binary: URL, environment: [String: String]) throws -> String {
-        let output = try HTTPBenchmark.runToEnd(binary, ["tokens", "create", "--user", "bench@example.org"], environment: environment)
-        guard let token = output.split(whereSeparator: \.isNewline).last.map({ $0.trimmingCharacters(in: .whitespaces) }),
-            token.hasPrefix("vk_")
-        else {
-            throw BenchmarkServer.Failure(description: "could not read the token from `veerkracht tokens create`:\n\(output)")
-        }
-        return token
-    }
-
     /// A wrk script that records a contact moment on the officer's cases in turn, so that
     /// requests do not all queue on one trajectory's row lock.
     private static func contactScript(caseIDs: [String]) throws -> URL {
@@ -271,8 +197,8 @@ struct CaseBenchmark: AsyncParsableCommand {
         func verdict(_ ok: Bool) -> String { ok ? "PASS" : "FAIL" }
         print("command: \(CommandLine.arguments.joined(separator: " "))")
         print("data: \(staff) staff in \(entities) entities, \(trajectories) trajectories (\(openTrajectories) open, \(officerCases) of the measured officer), \(trajectories * contactsPerTrajectory) contact moments; generated in \(generated)")
-        print("release server (pool \(poolSize), log level warning), \(seconds) s per run after \(warmup) s warm-up, \(ProcessInfo.processInfo.activeProcessorCount) cores")
-        print("pgbench -S -n -c \(connections) -T \(seconds) (scale 10, same server): \(String(format: "%.0f", tps)) tps")
+        print("release server (pool \(options.poolSize), log level warning, authentication cache \(options.authCacheSeconds) s), \(options.seconds) s per run after \(options.warmup) s warm-up, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        print("pgbench -S -n -c \(options.connections) -T \(options.seconds) (scale 10, same server): \(String(format: "%.0f", tps)) tps")
         for (name, command, run) in results {
             print("\n\(name)\n  \(command)")
             print(String(format: "  requests/s %10.0f   p50 %7.2f ms   p99 %7.2f ms   ratio to pgbench -S %5.2f", run.requestsPerSecond, run.p50Milliseconds, run.p99Milliseconds, tps > 0 ? run.requestsPerSecond / tps : 0))

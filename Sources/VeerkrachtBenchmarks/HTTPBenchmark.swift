@@ -14,138 +14,43 @@ struct HTTPBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "http", abstract: "Authenticated GET /v1/me on the release server (wrk) vs pgbench -S.")
 
-    @Option(help: "PostgreSQL URL of a server we may create a database on (default: VEERKRACHT_TEST_DATABASE_URL).")
-    var databaseURL: String?
-
-    @Option(help: "Seconds per measurement.")
-    var seconds: Int = 10
-
-    @Option(help: "Seconds of wrk load before the measurement.")
-    var warmup: Int = 2
-
-    @Option(help: "Concurrent HTTP connections (wrk -c) and pgbench clients (-c).")
-    var connections: Int = 16
-
-    @Option(help: "wrk threads (-t).")
-    var threads: Int = 2
-
-    @Option(help: "The server's database pool size (VEERKRACHT_DB_POOL_SIZE).")
-    var poolSize: Int = 16
-
-    @Option(help: "The server's authentication cache lifetime (VEERKRACHT_AUTH_CACHE_SECONDS; 0: every request asks the database).")
-    var authCacheSeconds: Int = 10
+    @OptionGroup var options: ServerBenchmarkOptions
 
     @Option(help: "pgbench scale factor (100,000 accounts each).")
     var scale: Int = 10
-
-    @Option(help: "The veerkracht server binary (default: next to this executable).")
-    var serverBinary: String?
-
-    @Option(help: "The sql folder (default: found from this executable or the current folder).")
-    var sqlDir: String?
 
     static let minimumRatio = 0.35
     static let maximumP99Milliseconds = 10.0
 
     func validate() throws {
-        guard seconds > 0, warmup >= 0, connections > 0, threads > 0, poolSize > 0, scale > 0, authCacheSeconds >= 0 else {
-            throw ValidationError("--seconds, --connections, --threads, --pool-size and --scale must be positive; --warmup at least 0")
-        }
-        guard threads <= connections else { throw ValidationError("--threads must not exceed --connections") }
+        guard scale > 0 else { throw ValidationError("--scale must be positive") }
     }
 
     func run() async throws {
-        let server = try BenchmarkServer(url: databaseURL)
-        let binary = try Self.locateServerBinary(serverBinary)
-        let sql = try Self.locateSQLDirectory(sqlDir)
+        let server = try BenchmarkServer(url: options.databaseURL)
         let wrk = try Self.executable("wrk", hint: "scripts/setup.sh --bench (or apt-get install -y wrk)")
-
         let database = try await server.freshDatabase(named: "bench_http")
         try server.pgbench(["-i", "-q", "-s", String(scale)], database: database)
 
-        let port = try Self.freePort()
-        var environment = ProcessInfo.processInfo.environment
-        environment["VEERKRACHT_DATABASE_URL"] = Self.databaseURL(server.base, database: database)
-        environment["VEERKRACHT_HTTP_HOST"] = "127.0.0.1"
-        environment["VEERKRACHT_HTTP_PORT"] = String(port)
-        environment["VEERKRACHT_LOG_LEVEL"] = "warning"
-        environment["VEERKRACHT_SQL_DIR"] = sql.path
-        environment["VEERKRACHT_DB_POOL_SIZE"] = String(poolSize)
-        environment["VEERKRACHT_AUTH_CACHE_SECONDS"] = String(authCacheSeconds)
-        environment["VEERKRACHT_MIGRATE_ON_START"] = "true"
-        environment["VEERKRACHT_PUBLIC_BASE_URL"] = nil
-
-        let logURL = FileManager.default.temporaryDirectory
-            .appendingPathComponent("veerkracht-bench-http-\(ProcessInfo.processInfo.processIdentifier).log")
-        let running = try ServerProcess(binary: binary, environment: environment, log: logURL)
-        let result: Outcome
-        do {
-            result = try await measure(running: running, binary: binary, environment: environment, port: port, wrk: wrk)
-        } catch {
-            running.stop()
-            let tail = running.logTail()
-            if !tail.isEmpty { FileHandle.standardError.write(Data("server log (\(logURL.path)), last lines:\n\(tail)\n".utf8)) }
-            throw error
+        let (outcome, stopped) = try await ReleaseServer.serving(options, server: server, database: database, name: "http") { release in
+            try release.command(["users", "create", "--email", "bench@example.org", "--name", "Bench", "--role", "officer"])
+            let token = try release.token(for: "bench@example.org")
+            try release.expectOK("/v1/me", token: token)
+            return try options.wrk(wrk, token: token, [release.baseURL + "/v1/me"])
         }
-        // The server sits idle while pgbench runs; stopping it first leaves pgbench the machine.
-        let stopped = running.stop()
-        try? FileManager.default.removeItem(at: logURL)
-
-        let pgbenchThreads = min(connections, ProcessInfo.processInfo.activeProcessorCount)
-        let tps = try server.pgbenchSelectOnly(clients: connections, seconds: seconds, database: database)
-
-        report(result, tps: tps, pgbenchThreads: pgbenchThreads, port: port, stopped: stopped)
+        let pgbenchThreads = min(options.connections, ProcessInfo.processInfo.activeProcessorCount)
+        let tps = try server.pgbenchSelectOnly(clients: options.connections, seconds: options.seconds, database: database)
+        report(outcome, tps: tps, pgbenchThreads: pgbenchThreads, stopped: stopped)
     }
 
-    // MARK: The measurement
-
-    struct Outcome {
-        var wrkCommand: String
-        var run: WrkResult
-
-        func ratio(_ tps: Double) -> Double { tps > 0 ? run.requestsPerSecond / tps : 0 }
-    }
-
-    private func measure(running: ServerProcess, binary: URL, environment: [String: String], port: Int, wrk: String) async throws -> Outcome {
-        try await running.waitUntilReady(port: port, timeout: .seconds(60))
-
-        try Self.runToEnd(
-            binary, ["users", "create", "--email", "bench@example.org", "--name", "Bench", "--role", "officer"],
-            environment: environment)
-        let tokenOutput = try Self.runToEnd(binary, ["tokens", "create", "--user", "bench@example.org"], environment: environment)
-        guard let token = tokenOutput.split(whereSeparator: \.isNewline).last.map({ $0.trimmingCharacters(in: .whitespaces) }),
-            token.hasPrefix("vk_")
-        else {
-            throw BenchmarkServer.Failure(description: "could not read the token from `veerkracht tokens create`:\n\(tokenOutput)")
-        }
-
-        let header = "Authorization: Bearer \(token)"
-        let url = "http://127.0.0.1:\(port)/v1/me"
-        let status = try HTTPProbe.status(port: port, path: "/v1/me", headers: [header])
-        guard status == 200 else {
-            throw BenchmarkServer.Failure(description: "GET /v1/me with the new token answered \(status), not 200")
-        }
-
-        func wrkArguments(_ duration: Int) -> [String] {
-            ["-t\(threads)", "-c\(connections)", "-d\(duration)s", "--latency", "-H", header, url]
-        }
-        if warmup > 0 {
-            _ = try Self.runToEnd(URL(fileURLWithPath: wrk), wrkArguments(warmup), environment: nil)
-        }
-        let output = try Self.runToEnd(URL(fileURLWithPath: wrk), wrkArguments(seconds), environment: nil)
-        let run = try WrkResult(parsing: output)
-        let shown = wrkArguments(seconds).map { $0 == header ? "'Authorization: Bearer vk_…'" : $0 }
-        return Outcome(wrkCommand: "wrk " + shown.joined(separator: " "), run: run)
-    }
-
-    private func report(_ outcome: Outcome, tps: Double, pgbenchThreads: Int, port: Int, stopped: Bool) {
+    private func report(_ outcome: (command: String, run: WrkResult), tps: Double, pgbenchThreads: Int, stopped: Bool) {
         func verdict(_ ok: Bool) -> String { ok ? "PASS" : "FAIL" }
         let run = outcome.run
-        let ratio = outcome.ratio(tps)
+        let ratio = tps > 0 ? run.requestsPerSecond / tps : 0
         print("command: \(CommandLine.arguments.joined(separator: " "))")
-        print("authenticated GET /v1/me, release server (pool \(poolSize), log level warning, authentication cache \(authCacheSeconds > 0 ? "\(authCacheSeconds) s" : "off")), \(seconds) s per run after \(warmup) s warm-up, \(ProcessInfo.processInfo.activeProcessorCount) cores")
-        print("  \(outcome.wrkCommand)")
-        print("  pgbench -S -n -c \(connections) -j \(pgbenchThreads) -T \(seconds)  (scale \(scale), same server)")
+        print("authenticated GET /v1/me, release server (pool \(options.poolSize), log level warning, authentication cache \(options.authCacheSeconds > 0 ? "\(options.authCacheSeconds) s" : "off")), \(options.seconds) s per run after \(options.warmup) s warm-up, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        print("  \(outcome.command)")
+        print("  pgbench -S -n -c \(options.connections) -j \(pgbenchThreads) -T \(options.seconds)  (scale \(scale), same server)")
         print(String(format: "requests/s     %10.0f", run.requestsPerSecond))
         print(String(format: "p50            %10.2f ms", run.p50Milliseconds))
         print(String(format: "p99            %10.2f ms", run.p99Milliseconds))
@@ -157,7 +62,7 @@ struct HTTPBenchmark: AsyncParsableCommand {
         print("target ratio ≥ \(String(format: "%.2f", Self.minimumRatio)): \(verdict(ratio >= Self.minimumRatio))")
         print("target p99 < \(String(format: "%.0f", Self.maximumP99Milliseconds)) ms: \(verdict(run.p99Milliseconds < Self.maximumP99Milliseconds))")
         if run.failures > 0 { print("no errors: FAIL") }
-        if !stopped { print("warning: the server on port \(port) did not stop on SIGTERM and was killed") }
+        if !stopped { print("warning: the server did not stop on SIGTERM and was killed") }
     }
 
     // MARK: Finding things
