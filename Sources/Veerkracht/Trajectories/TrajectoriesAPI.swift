@@ -276,9 +276,7 @@ extension VeerkrachtAPIService {
 
     /// Writes a changed trajectory read under `withCase(.write)`, and reads it back as the API shows it.
     private func save(_ trajectory: Trajectory, expectedVersion: Int64, on connection: PostgresConnection) async throws -> TrajectoryRecord {
-        guard try await trajectories.save(trajectory, expectedVersion: expectedVersion, on: connection) != nil,
-            let record = try await trajectories.record(id: trajectory.id, on: connection)
-        else {
+        guard let record = try await trajectories.save(trajectory, expectedVersion: expectedVersion, on: connection) else {
             throw Problem(.preconditionFailed, detail: "The resource changed since you read it; read it again and retry")
         }
         return record

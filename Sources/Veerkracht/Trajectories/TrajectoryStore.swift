@@ -176,20 +176,23 @@ public struct TrajectoryStore: Sendable {
     }
 
     /// Writes every field a trajectory's operations may change, if the version is still
-    /// `expectedVersion`; returns the new version, nil when someone else wrote first.
-    public func save(_ trajectory: Trajectory, expectedVersion: Int64, on connection: PostgresConnection) async throws -> Int64? {
+    /// `expectedVersion`, and answers it as it now reads; nil when someone else wrote first.
+    public func save(_ trajectory: Trajectory, expectedVersion: Int64, on connection: PostgresConnection) async throws -> TrajectoryRecord? {
         try await connection.query("""
-            UPDATE trajectories SET
-                officer_id = \(trajectory.officerID), physician_id = \(trajectory.physicianID), goal = \(trajectory.goal),
-                status = \(trajectory.status), outcome = \(trajectory.outcome), closed_at = \(trajectory.closedAt),
-                blocked_reason = \(trajectory.blocked?.reason), blocked_since = \(trajectory.blocked?.since),
-                target_return_on = \(trajectory.targetReturnOn),
-                consent_visible_to_hr = \(trajectory.consent.visibleToHRForMobility),
-                consent_experience_expert = \(trajectory.consent.contactByExperienceExpert),
-                version = version + 1
-            WHERE id = \(trajectory.id) AND version = \(expectedVersion)
-            RETURNING version
-            """).singleRow()?.decode(0, as: Int64.self)
+            WITH t AS (
+                UPDATE trajectories SET
+                    officer_id = \(trajectory.officerID), physician_id = \(trajectory.physicianID), goal = \(trajectory.goal),
+                    status = \(trajectory.status), outcome = \(trajectory.outcome), closed_at = \(trajectory.closedAt),
+                    blocked_reason = \(trajectory.blocked?.reason), blocked_since = \(trajectory.blocked?.since),
+                    target_return_on = \(trajectory.targetReturnOn),
+                    consent_visible_to_hr = \(trajectory.consent.visibleToHRForMobility),
+                    consent_experience_expert = \(trajectory.consent.contactByExperienceExpert),
+                    version = version + 1
+                WHERE id = \(trajectory.id) AND version = \(expectedVersion)
+                RETURNING *
+            )
+            SELECT \(unsafeRaw: Self.columns) FROM t JOIN employees e ON e.id = t.employee_id
+            """).singleRow().map(Self.record(from:))
     }
 
     // MARK: - Timeline
