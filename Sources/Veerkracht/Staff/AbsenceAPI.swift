@@ -7,12 +7,6 @@ import VeerkrachtAPI
 // every access goes through `withAbsence` or `withAbsences(of:)`, which ask
 // `AccessPolicy.mayAccessAbsence` and audit the access, allowed or denied.
 
-private enum AbsenceGateOutcome<Value: Sendable>: Sendable {
-    case allowed(Value)
-    /// `trajectory`: the one the refused absence belongs to, for the audit entry.
-    case denied(trajectory: UUID?)
-}
-
 extension VeerkrachtAPIService {
     func listEmployeeAbsences(_ input: Operations.ListEmployeeAbsences.Input) async throws -> Operations.ListEmployeeAbsences.Output {
         let principal = try Principal.required()
@@ -225,7 +219,7 @@ extension VeerkrachtAPIService {
     ) async throws -> Value {
         let principal = try Principal.required()
         let today = CalendarDate.today(at: now())
-        let outcome: AbsenceGateOutcome<Value> = try await database.withTransaction { connection in
+        let outcome: GateOutcome<Value> = try await database.withTransaction { connection in
             guard let absence = try await staff.absence(id: id, today: today, lock: access == .write, on: connection) else {
                 return .denied(trajectory: nil)
             }
@@ -236,13 +230,7 @@ extension VeerkrachtAPIService {
             try await auditTrail.append(AuditEntry(principal, action, .absence, id: id, trajectory: absence.trajectoryID), on: connection)
             return .allowed(value)
         }
-        switch outcome {
-        case .allowed(let value):
-            return value
-        case .denied(let trajectory):
-            try await auditDenial(principal, action, .absence, id: id, trajectory: trajectory)
-            throw Problem.notFound
-        }
+        return try await settle(outcome, principal, action, .absence, id: id)
     }
 
     /// The gate for an employee's absences as a whole (listing them, adding one): `body`
@@ -254,19 +242,13 @@ extension VeerkrachtAPIService {
         _ body: (Employee, PostgresConnection) async throws -> Value
     ) async throws -> Value {
         let principal = try Principal.required()
-        let outcome: AbsenceGateOutcome<Value> = try await database.withTransaction { connection in
+        let outcome: GateOutcome<Value> = try await database.withTransaction { connection in
             guard let employee = try await staff.employee(id: employeeID, on: connection),
                 AccessPolicy.mayAccessAbsence(principal, access, employeeEntityID: employee.entityID)
             else { return .denied(trajectory: nil) }
             return .allowed(try await body(employee, connection))
         }
-        switch outcome {
-        case .allowed(let value):
-            return value
-        case .denied:
-            try await auditDenial(principal, action, .employee, id: employeeID, trajectory: nil)
-            throw Problem.notFound
-        }
+        return try await settle(outcome, principal, action, .employee, id: employeeID)
     }
 }
 

@@ -20,9 +20,11 @@ extension AccessPolicy.CaseScope {
     }
 }
 
-private enum CaseOutcome<Value> {
+/// What a gate's transaction decided: the body's value, or a refusal naming the trajectory it
+/// concerned (for the audit entry).
+enum GateOutcome<Value: Sendable>: Sendable {
     case allowed(Value)
-    case denied
+    case denied(trajectory: UUID?)
 }
 
 extension VeerkrachtAPIService {
@@ -37,13 +39,13 @@ extension VeerkrachtAPIService {
     ) async throws -> Value {
         let principal = try Principal.required()
         let scope = AccessPolicy.caseScope(principal, access)
-        let outcome: CaseOutcome<Value> = try await database.withTransaction { connection in
+        let outcome: GateOutcome<Value> = try await database.withTransaction { connection in
             let rows = try await connection.query("""
                 SELECT t.id, t.entity_id, t.officer_id, t.physician_id, t.status, t.version FROM trajectories t
                 WHERE t.id = \(id) AND \(fragment: scope.predicate())
                 \(unsafeRaw: access == .write ? "FOR UPDATE" : "")
                 """)
-            guard let row = try rows.singleRow() else { return .denied }
+            guard let row = try rows.singleRow() else { return .denied(trajectory: id) }
             let (trajectoryID, entityID, officerID, physicianID, status, version) =
                 try row.decode((UUID, UUID, UUID, UUID?, TrajectoryStatus, Int64).self)
             let facts = CaseFacts(
@@ -53,11 +55,19 @@ extension VeerkrachtAPIService {
             try await auditTrail.append(AuditEntry(principal, action, resource, id: resourceID ?? id, trajectory: id), on: connection)
             return .allowed(value)
         }
+        return try await settle(outcome, principal, action, resource, id: resourceID ?? id)
+    }
+
+    /// The value of an allowed access. A refused one is audited on its own, outside the
+    /// transaction that rolled back, and answers 404 whether the thing exists or not.
+    func settle<Value>(
+        _ outcome: GateOutcome<Value>, _ principal: Principal, _ action: AuditAction, _ resource: AuditResource, id: UUID?
+    ) async throws -> Value {
         switch outcome {
         case .allowed(let value):
             return value
-        case .denied:
-            try await auditDenial(principal, action, resource, id: resourceID ?? id, trajectory: id)
+        case .denied(let trajectory):
+            try await auditDenial(principal, action, resource, id: id, trajectory: trajectory)
             throw Problem.notFound
         }
     }
