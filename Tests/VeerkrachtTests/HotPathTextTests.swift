@@ -19,6 +19,15 @@ struct PercentDecodingTests {
 
 @Suite("UUID text")
 struct UUIDTextTests {
+    @Test func randomUUIDsAreVersionFourAndDistinct() {
+        let ids = (0..<1000).map { _ in UUID.random() }
+        #expect(Set(ids).count == 1000)
+        for id in ids {
+            #expect(id.uuid.6 >> 4 == 4)
+            #expect(id.uuid.8 >> 6 == 0b10)
+        }
+    }
+
     @Test func isFoundationsFormInLowerCase() {
         for _ in 0..<200 {
             let id = UUID()

@@ -63,7 +63,8 @@ public func buildRouter(
     let router = Router()
     router.add(middleware: TraceMiddleware(logger: logger, publicBaseURL: configuration.publicBaseURL))
     router.add(middleware: BodyLimitMiddleware(maximumBytes: configuration.maximumBodySize))
-    let service = VeerkrachtAPIService(database: database, specification: specification, metrics: metrics, logger: logger, now: now)
+    let service = VeerkrachtAPIService(
+        database: database, auditWriter: AuditWriter(database: database), specification: specification, metrics: metrics, logger: logger, now: now)
     try service.registerHandlers(
         on: router,
         configuration: .init(dateTranscoder: RFC3339DateTranscoder(), jsonEncodingOptions: [.withoutEscapingSlashes]),

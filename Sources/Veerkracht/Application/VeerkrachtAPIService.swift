@@ -11,6 +11,7 @@ struct VeerkrachtAPIService: APIProtocol {
     let identity = IdentityStore()
     let idempotency = IdempotencyStore()
     let auditTrail = AuditStore()
+    let auditWriter: AuditWriter
     let timeline = TimelineStore()
     let specification: APISpecification
     let metrics: PrometheusCollectorRegistry

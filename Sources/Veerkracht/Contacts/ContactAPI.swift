@@ -237,9 +237,9 @@ extension VeerkrachtAPIService {
         if !scope.isEmpty {
             (due, next) = try await database.withConnection { connection in
                 try await contactDue.dueTrajectories(
-                    officerID: officerID, scope: scope, today: today, until: today.adding(days: horizon.days), page: page,
-                    audit: AuditEntry(principal, .list, .trajectory, id: nil, trajectory: nil), on: connection)
+                    officerID: officerID, scope: scope, today: today, until: today.adding(days: horizon.days), page: page, on: connection)
             }
+            try await auditWriter.append(due.map { AuditEntry(principal, .list, .trajectory, id: $0.trajectoryID, trajectory: $0.trajectoryID) })
         }
         let query = [("officer", officer == "me" ? officer : officerID.lowercasedString), ("horizon", horizon.description),
                      ("pageSize", String(page.size))]
@@ -289,7 +289,7 @@ extension IdempotencyStore {
     /// returns; without one, random. `scope` and `parent` keep keys of other operations and
     /// other trajectories apart.
     static func resourceID(key: String?, userID: UUID, scope: String, _ parent: UUID) -> UUID {
-        guard let key else { return UUID() }
+        guard let key else { return UUID.random() }
         let digest = Array(SHA256.hash(data: Data("\(scope)\u{0}\(userID)\u{0}\(parent)\u{0}\(key)".utf8)))
         var bytes = Array(digest.prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x80  // version 8: custom (RFC 9562)

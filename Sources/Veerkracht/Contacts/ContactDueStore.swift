@@ -79,16 +79,17 @@ public struct ContactDueStore: Sendable {
 
     /// The open trajectories of `officerID` within `scope` whose next contact is due by
     /// `until`, most overdue first, skipping those whose absence ended before `today`. One
-    /// statement: a range scan of `trajectories_contact_due_idx`, and the audit entries of
-    /// exactly the rows returned, written by that statement: `audit` says who lists, and each
-    /// row gets the trajectory's id as its resource and trajectory.
+    /// statement, a range scan of `trajectories_contact_due_idx`; the caller audits the rows.
     public func dueTrajectories(
         officerID: UUID, scope: AccessPolicy.CaseScope, today: CalendarDate, until: CalendarDate, page: PageRequest,
-        audit: AuditEntry, on connection: PostgresConnection
+        on connection: PostgresConnection
     ) async throws -> (items: [DueTrajectory], next: Cursor?) {
-        var due: PostgresQuery = """
-            SELECT t.id, t.reference, t.employee_id, t.contact_due_on, t.contact_due_reason, t.last_contact_at
+        var query: PostgresQuery = """
+            SELECT t.id, t.reference, t.employee_id, e.given_name, e.family_name, t.contact_due_on,
+                   t.contact_due_reason, t.last_contact_at, p.channel, p.contact_person
             FROM trajectories t
+            JOIN employees e ON e.id = t.employee_id
+            LEFT JOIN contact_preferences p ON p.trajectory_id = t.id
             LEFT JOIN absences a ON a.id = t.absence_id
             WHERE t.officer_id = \(officerID) AND t.status <> 'closed' AND t.contact_due_on IS NOT NULL
               AND t.contact_due_on <= \(until)
@@ -96,24 +97,10 @@ public struct ContactDueStore: Sendable {
               AND \(fragment: scope.predicate("t"))
             """
         if let after = page.after, let afterDue = CalendarDate(after.key) {
-            due.append(" AND (t.contact_due_on, t.id) > (\(afterDue), \(after.id))")
+            query.append(" AND (t.contact_due_on, t.id) > (\(afterDue), \(after.id))")
         }
-        due.append(" ORDER BY t.contact_due_on, t.id LIMIT \(page.limit)")
-        let rows = try await connection.query("""
-            WITH due AS (\(fragment: due)),
-            audited AS (
-                INSERT INTO audit_log (actor_id, actor_roles, action, resource_type, resource_id, trajectory_id, request_id, outcome)
-                SELECT \(audit.actorID), \(audit.actorRoles.map(\.rawValue)), \(audit.action), \(audit.resourceType), due.id, due.id,
-                       \(audit.requestID), \(audit.outcome)
-                FROM due ORDER BY due.contact_due_on, due.id LIMIT \(page.size)
-            )
-            SELECT due.id, due.reference, due.employee_id, e.given_name, e.family_name, due.contact_due_on,
-                   due.contact_due_reason, due.last_contact_at, p.channel, p.contact_person
-            FROM due
-            JOIN employees e ON e.id = due.employee_id
-            LEFT JOIN contact_preferences p ON p.trajectory_id = due.id
-            ORDER BY due.contact_due_on, due.id
-            """)
+        query.append(" ORDER BY t.contact_due_on, t.id LIMIT \(page.limit)")
+        let rows = try await connection.query(query)
         return try page.split(rows, { row in
             DueTrajectory(
                 trajectoryID: try row.decode("id"), reference: try row.decode("reference"), employeeID: try row.decode("employee_id"),

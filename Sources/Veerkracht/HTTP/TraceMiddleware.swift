@@ -27,7 +27,7 @@ struct TraceMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
-        let traceID = UUID().lowercasedString
+        let traceID = UUID.random().lowercasedString
         let related = Self.callerTraceID(request.headers[.belgovTraceID] ?? request.headers[.xRequestID])
         let scope = RequestScope(traceID: traceID, relatedTraceID: related, baseURL: publicBaseURL ?? Self.baseURL(of: request))
 

@@ -1,8 +1,8 @@
 import Foundation
 import PostgresLibPQ
 
-/// What the access rule needs to know about one trajectory, read in the transaction that
-/// then works on it.
+/// What the access rule needs to know about one trajectory, read on the connection that then
+/// works on it.
 struct CaseFacts: Sendable, Hashable {
     var trajectoryID: UUID
     var entityID: UUID
@@ -28,34 +28,49 @@ enum GateOutcome<Value: Sendable>: Sendable {
 }
 
 extension VeerkrachtAPIService {
-    /// The one gate to case data. Runs `body` in a transaction when the principal may
-    /// `access` trajectory `id` (for writes the trajectory row stays locked until commit, so
-    /// writes to one case are serialised) and audits the access in that transaction.
-    /// Otherwise, whether the trajectory does not exist or is out of scope, answers 404 and
-    /// audits the denial on its own, since the request's transaction rolls back.
+    /// The one gate to case data. Runs `body` when the principal may `access` trajectory `id`,
+    /// and audits the access. A write runs in a transaction that holds the trajectory's row
+    /// lock until commit (writes to one case are serialised) and audits in that transaction,
+    /// so the change and its entry commit together. A read runs outside a transaction and
+    /// returns once `AuditWriter` has committed its entry. Otherwise, whether the trajectory
+    /// does not exist or is out of scope, answers 404 and audits the denial on its own.
     func withCase<Value: Sendable>(
         _ id: UUID, _ access: AccessPolicy.CaseAccess, audit action: AuditAction, _ resource: AuditResource,
         resourceID: UUID? = nil, _ body: (CaseFacts, PostgresConnection) async throws -> Value
     ) async throws -> Value {
         let principal = try Principal.required()
         let scope = AccessPolicy.caseScope(principal, access)
+        let entry = AuditEntry(principal, action, resource, id: resourceID ?? id, trajectory: id)
+        guard access == .write else {
+            let outcome: GateOutcome<Value> = try await database.withConnection { connection in
+                guard let facts = try await caseFacts(id, in: scope, lock: false, on: connection) else { return .denied(trajectory: id) }
+                return .allowed(try await body(facts, connection))
+            }
+            let value = try await settle(outcome, principal, action, resource, id: resourceID ?? id)
+            try await auditWriter.append(entry)
+            return value
+        }
         let outcome: GateOutcome<Value> = try await database.withTransaction { connection in
-            let rows = try await connection.query("""
-                SELECT t.id, t.entity_id, t.officer_id, t.physician_id, t.status, t.version FROM trajectories t
-                WHERE t.id = \(id) AND \(fragment: scope.predicate())
-                \(unsafeRaw: access == .write ? "FOR UPDATE" : "")
-                """)
-            guard let row = try rows.singleRow() else { return .denied(trajectory: id) }
-            let (trajectoryID, entityID, officerID, physicianID, status, version) =
-                try row.decode((UUID, UUID, UUID, UUID?, TrajectoryStatus, Int64).self)
-            let facts = CaseFacts(
-                trajectoryID: trajectoryID, entityID: entityID, officerID: officerID, physicianID: physicianID,
-                status: status, version: version)
+            guard let facts = try await caseFacts(id, in: scope, lock: true, on: connection) else { return .denied(trajectory: id) }
             let value = try await body(facts, connection)
-            try await auditTrail.append(AuditEntry(principal, action, resource, id: resourceID ?? id, trajectory: id), on: connection)
+            try await auditTrail.append(entry, on: connection)
             return .allowed(value)
         }
         return try await settle(outcome, principal, action, resource, id: resourceID ?? id)
+    }
+
+    private func caseFacts(_ id: UUID, in scope: AccessPolicy.CaseScope, lock: Bool, on connection: PostgresConnection) async throws -> CaseFacts? {
+        let rows = try await connection.query("""
+            SELECT t.id, t.entity_id, t.officer_id, t.physician_id, t.status, t.version FROM trajectories t
+            WHERE t.id = \(id) AND \(fragment: scope.predicate())
+            \(unsafeRaw: lock ? "FOR UPDATE" : "")
+            """)
+        guard let row = try rows.singleRow() else { return nil }
+        let (trajectoryID, entityID, officerID, physicianID, status, version) =
+            try row.decode((UUID, UUID, UUID, UUID?, TrajectoryStatus, Int64).self)
+        return CaseFacts(
+            trajectoryID: trajectoryID, entityID: entityID, officerID: officerID, physicianID: physicianID,
+            status: status, version: version)
     }
 
     /// The value of an allowed access. A refused one is audited on its own, outside the
@@ -72,13 +87,10 @@ extension VeerkrachtAPIService {
         }
     }
 
-    /// Records a refused access in its own statement, outside any transaction that rolls back.
+    /// Records a refused access apart from any transaction, which rolls back.
     func auditDenial(
         _ principal: Principal, _ action: AuditAction, _ resource: AuditResource, id: UUID?, trajectory: UUID?
     ) async throws {
-        try await database.withConnection { connection in
-            try await auditTrail.append(
-                AuditEntry(principal, action, resource, id: id, trajectory: trajectory, outcome: .denied), on: connection)
-        }
+        try await auditWriter.append(AuditEntry(principal, action, resource, id: id, trajectory: trajectory, outcome: .denied))
     }
 }

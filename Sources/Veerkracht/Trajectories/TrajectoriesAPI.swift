@@ -54,7 +54,7 @@ extension VeerkrachtAPIService {
 
                 let today = CalendarDate.today(at: now)
                 let trajectory = Trajectory(
-                    id: UUID(), reference: try await trajectories.nextReference(year: today.year, on: connection),
+                    id: UUID.random(), reference: try await trajectories.nextReference(year: today.year, on: connection),
                     employeeID: employeeID, entityID: employee.entityID, absenceID: absenceID, officerID: officerID,
                     physicianID: physicianID, goal: body.goal.map(TrajectoryGoal.init) ?? .undetermined, templateID: body.templateId,
                     targetReturnOn: targetReturnOn, openedAt: now,
@@ -91,11 +91,14 @@ extension VeerkrachtAPIService {
     func getTrajectory(_ input: Operations.GetTrajectory.Input) async throws -> Operations.GetTrajectory.Output {
         let principal = try Principal.required()
         let id = try Input.uuid(input.path.trajectoryId, name: "trajectoryId", in: .path)
-        let entry = AuditEntry(principal, .read, .trajectory, id: id, trajectory: id)
         let record = try await database.withConnection { connection in
-            try await trajectories.readAudited(id: id, scope: AccessPolicy.caseScope(principal, .read), entry: entry, on: connection)
+            try await trajectories.record(id: id, in: AccessPolicy.caseScope(principal, .read), on: connection)
         }
-        guard let record else { throw Problem.notFound }
+        guard let record else {
+            try await auditDenial(principal, .read, .trajectory, id: id, trajectory: id)
+            throw Problem.notFound
+        }
+        try await auditWriter.append(AuditEntry(principal, .read, .trajectory, id: id, trajectory: id))
         let etag = ETag.make(id: id, version: record.trajectory.version)
         if ETag.noneMatchHits(input.headers.ifNoneMatch, current: etag) { return .notModified(.init(headers: .init(eTag: etag))) }
         return .ok(.init(headers: .init(eTag: etag), body: .json(.init(record))))

@@ -60,21 +60,12 @@ public struct TrajectoryStore: Sendable {
             """).singleRow().map(Self.record(from:))
     }
 
-    /// The read of one case and its audit entry in one statement: allowed when the case is in
-    /// `scope`, denied (and nothing returned) when it is not or does not exist.
-    public func readAudited(
-        id: UUID, scope: AccessPolicy.CaseScope, entry: AuditEntry, on connection: PostgresConnection
-    ) async throws -> TrajectoryRecord? {
+    /// One case, when it is in `scope`: the single read of `GET /v1/trajectories/{id}`, which
+    /// the caller audits.
+    public func record(id: UUID, in scope: AccessPolicy.CaseScope, on connection: PostgresConnection) async throws -> TrajectoryRecord? {
         try await connection.query("""
-            WITH found AS (
-                SELECT \(unsafeRaw: Self.columns) FROM trajectories t JOIN employees e ON e.id = t.employee_id
-                WHERE t.id = \(id) AND \(fragment: scope.predicate())
-            ), audited AS (
-                INSERT INTO audit_log (actor_id, actor_roles, action, resource_type, resource_id, trajectory_id, request_id, outcome)
-                SELECT \(entry.actorID), \(entry.actorRoles.map(\.rawValue)), \(entry.action), \(entry.resourceType), \(id), \(id),
-                       \(entry.requestID), CASE WHEN EXISTS (SELECT 1 FROM found) THEN 'allowed' ELSE 'denied' END
-            )
-            SELECT * FROM found
+            SELECT \(unsafeRaw: Self.columns) FROM trajectories t JOIN employees e ON e.id = t.employee_id
+            WHERE t.id = \(id) AND \(fragment: scope.predicate())
             """).singleRow().map(Self.record(from:))
     }
 
