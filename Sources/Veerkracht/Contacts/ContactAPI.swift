@@ -55,16 +55,25 @@ extension VeerkrachtAPIService {
                 key: input.headers.idempotencyKey, userID: principal.userID, operation: "createContactMoment \(trajectoryID)",
                 request: body, on: connection
             ) {
-                // Only now is the absence start known; every issue is reported together.
-                guard let situation = try await contactDue.situation(trajectoryID: trajectoryID, on: connection) else { throw Problem.notFound }
-                var allIssues = inputIssues
-                if ContactMoment.isBeforeStart(body.occurredAt, start: situation.countsFrom) {
-                    allIssues.append(InputIssue(
-                        .invalidInput, in: .body, name: "occurredAt",
-                        detail: "The contact lies before the absence started (\(situation.countsFrom)); it does not belong to this trajectory"))
+                // The absence start is only known from the database; every issue is reported together.
+                func check(_ situation: ContactSituation?) throws {
+                    guard let situation else { throw Problem.notFound }
+                    var allIssues = inputIssues
+                    if ContactMoment.isBeforeStart(body.occurredAt, start: situation.countsFrom) {
+                        allIssues.append(InputIssue(
+                            .invalidInput, in: .body, name: "occurredAt",
+                            detail: "The contact lies before the absence started (\(situation.countsFrom)); it does not belong to this trajectory"))
+                    }
+                    try Input.check(allIssues)
+                    guard facts.status.isOpen else { throw Problem.conflict(TrajectoryRuleError.closedIsReadOnly.description) }
                 }
-                try Input.check(allIssues)
-                guard facts.status.isOpen else { throw Problem.conflict(TrajectoryRuleError.closedIsReadOnly.description) }
+                // Refused input, or a closed case, is refused before anything is written. The
+                // usual case inserts first and then reads the situation with the new contact in
+                // it, one read that checks the contact and gives the next due date (a refusal
+                // there rolls the insert back).
+                if !inputIssues.isEmpty || !facts.status.isOpen {
+                    try check(try await contactDue.situation(trajectoryID: trajectoryID, on: connection))
+                }
                 let moment = try await contacts.createMoment(ContactMoment(
                     id: id, trajectoryID: trajectoryID, occurredAt: body.occurredAt, channel: .init(body.channel),
                     initiative: .init(body.initiative), madeBy: .init(body.madeBy), summary: body.summary, wellbeing: wellbeing,
@@ -72,9 +81,11 @@ extension VeerkrachtAPIService {
                 guard let moment else {
                     throw Problem(.idempotencyKeyReused, detail: "This Idempotency-Key was used before, more than a day ago; use a new key")
                 }
+                let situation = try await contactDue.situation(trajectoryID: trajectoryID, on: connection)
+                try check(situation)
                 try await timeline.append(
                     .contactRecorded, trajectory: trajectoryID, actor: principal.userID, payload: ContactRecorded(moment), on: connection)
-                try await contactDue.refresh(trajectoryID: trajectoryID, at: now, on: connection)
+                try await contactDue.refresh(trajectoryID: trajectoryID, situation: situation, at: now, on: connection)
                 return try StoredResponse(
                     resource: Components.Schemas.ContactMoment(moment), href: Href.contactMoment(moment.id, of: trajectoryID),
                     etag: ETag.make(id: moment.id, version: moment.version))
