@@ -87,7 +87,8 @@ public final class PostgresClient: Service, Sendable {
 
     // MARK: - Using connections
 
-    /// Lends a connection to `body` and takes it back afterwards, whatever happens.
+    /// Lends a connection to `body` and takes it back afterwards, whatever happens. Statements
+    /// the body left queued are sent first when it returns, and dropped when it throws.
     @discardableResult
     public func withConnection<Result>(
         _ body: (PostgresConnection) async throws -> Result
@@ -95,6 +96,7 @@ public final class PostgresClient: Service, Sendable {
         let connection = try await acquire()
         do {
             let result = try await body(connection)
+            try await connection.flush()
             await release(connection)
             return result
         } catch {
@@ -260,8 +262,11 @@ public final class PostgresClient: Service, Sendable {
         updateGauges()
     }
 
-    /// Takes a connection back: to the next waiter, to the idle list, or closed.
+    /// Takes a connection back: to the next waiter, to the idle list, or closed. Statements
+    /// still queued on it are dropped unsent: call `flush()` before releasing to keep them.
     public func release(_ connection: PostgresConnection) async {
+        // The next borrower must not send a statement it never queued.
+        connection.discardQueue()
         var reusable = !connection.isClosed && connection.transactionStatus == .idle
         if !reusable, !connection.isClosed,
             [.inTransaction, .inFailedTransaction].contains(connection.transactionStatus)

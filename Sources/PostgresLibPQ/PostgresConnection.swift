@@ -26,6 +26,11 @@ public final class PostgresConnection: @unchecked Sendable {
     private struct State {
         var phase: Phase = .idle
         var ticket: UInt64 = 0
+        /// Statements waiting to ride along with the next round trip; see `queue(_:)`.
+        var queuedStatements: [PostgresQuery] = []
+        /// Round trips to the server so far: `withTransaction` sees from it whether BEGIN has
+        /// left, and tests count them.
+        var roundTrips = 0
     }
 
     private let pointer: OpaquePointer
@@ -99,20 +104,80 @@ public final class PostgresConnection: @unchecked Sendable {
     // MARK: - Statements
 
     /// Runs one statement with its bound parameters and returns its rows (binary format).
+    /// Statements queued before it go in the same round trip, ahead of it; when one of them
+    /// fails, this throws that statement's error.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
-        let result = try await run { pointer in
-            query.bindings.bytes.withUnsafeBufferPointer { bytes in
-                self.execute(pointer, sql: query.sql, bindings: query.bindings, bytes: bytes)
-            }
+        try Self.checkParameterCount(query)
+        let result = try await run { pointer, queued throws(PostgresError) in
+            try self.pipeline(pointer, queued + [query])
         }
         return PostgresRows(result: result)
     }
 
+    /// Records a statement whose rows the caller does not need. It is not sent now but with
+    /// the next statement this connection sends (`query`, `flush`, `execute(unsafeScript:)`),
+    /// in the same round trip; that call throws the error of the first queued statement that
+    /// failed (the ones after it do not run). Outside a transaction the server runs the
+    /// statements of one round trip as one implicit transaction: they land or fail together.
+    /// A statement that refuses to run in a transaction block (VACUUM, CREATE DATABASE) must
+    /// be sent on its own.
+    public func queue(_ query: PostgresQuery) throws {
+        try Self.checkParameterCount(query)
+        try state.withLock { state throws(PostgresError) in
+            switch state.phase {
+            case .idle:
+                state.queuedStatements.append(query)
+            case .closed:
+                throw PostgresError(kind: .connectionClosed, message: "the connection was closed")
+            default:
+                throw PostgresError.misuse("a connection serves one task at a time")
+            }
+        }
+    }
+
+    /// libpq refuses to send more parameters than the protocol carries; saying so before
+    /// anything is sent means a statement libpq cannot send is a broken connection.
+    private static func checkParameterCount(_ query: PostgresQuery) throws(PostgresError) {
+        guard query.bindings.count <= 65535 else {
+            throw .misuse("a statement has \(query.bindings.count) parameters; at most 65535 fit")
+        }
+    }
+
+    /// Sends the queued statements in one round trip; does nothing when none are queued.
+    public func flush() async throws {
+        guard state.withLock({ !$0.queuedStatements.isEmpty }) else { return }
+        _ = try await run { pointer, queued throws(PostgresError) in try self.pipeline(pointer, queued) }
+    }
+
+    /// Drops the queued statements unsent.
+    func discardQueue() {
+        state.withLock { $0.queuedStatements = [] }
+    }
+
+    /// Round trips made and statements queued, read together: equal marks mean nothing was
+    /// sent or queued in between.
+    var queueMark: QueueMark {
+        state.withLock { QueueMark(roundTrips: $0.roundTrips, queued: $0.queuedStatements.count) }
+    }
+
+    struct QueueMark: Equatable {
+        var roundTrips: Int
+        var queued: Int
+    }
+
+    var roundTrips: Int { state.withLock { $0.roundTrips } }
+
     /// Runs SQL text that may hold several statements and no parameters, such as a migration
-    /// file. Never pass it text that contains input from outside.
+    /// file. Never pass it text that contains input from outside. Queued statements are sent
+    /// first, in a round trip of their own (a script cannot join a pipeline), within the same
+    /// trip to the thread pool; if one fails, the script does not run.
     public func execute(unsafeScript sql: String) async throws {
-        _ = try await run { pointer in PQexec(pointer, sql) }
+        _ = try await run { pointer, queued throws(PostgresError) in
+            if !queued.isEmpty { _ = try self.pipeline(pointer, queued) }
+            self.countRoundTrip()
+            return try self.interpret(PQexec(pointer, sql))
+        }
     }
 
     private struct StatementKey: Hashable {
@@ -122,60 +187,158 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Statements this connection has prepared, by text and parameter types: a repeated
     /// statement skips parsing and planning on the server. Touched only inside `runBlocking`,
-    /// which one thread at a time runs for a connection.
+    /// which one thread at a time runs for a connection; so is `statementNumber`.
     private var preparedStatements: [StatementKey: String] = [:]
+    /// Numbers statement names, which are never reused: a name made from the cache's size
+    /// could be one that exists already after a prepare earlier in the same pipeline failed.
+    private var statementNumber = 0
 
-    private func execute(
-        _ pointer: OpaquePointer, sql: String, bindings: PostgresBindings, bytes: UnsafeBufferPointer<UInt8>
-    ) -> OpaquePointer? {
+    /// What the server answers, in order, for one pipeline.
+    private enum Step {
+        case prepare(StatementKey, name: String)
+        case statement
+    }
+
+    /// Sends `statements` in one pipeline with one sync (one round trip) and reads every
+    /// result. Returns the last statement's rows, or throws the first failure: after an error
+    /// the server skips the rest up to the sync. Leaves pipeline mode again, so that PQexec
+    /// works between round trips. A blocking connection cannot deadlock on a long pipeline:
+    /// libpq reads what the server sends while it waits to write.
+    private func pipeline(_ pointer: OpaquePointer, _ statements: [PostgresQuery]) throws(PostgresError) -> PostgresResult {
+        guard PQenterPipelineMode(pointer) == 1 else { throw connectionError() }
+        countRoundTrip()
+        var steps: [Step] = []
+        var preparing: [StatementKey: String] = [:]
+        for statement in statements {
+            guard send(statement, pointer, preparing: &preparing, steps: &steps) else { throw abandon(connectionError()) }
+        }
+        guard PQpipelineSync(pointer) == 1 else { throw abandon(connectionError()) }
+
+        var failure: PostgresError?
+        var last: PostgresResult?
+        // Each step's result is followed by a NULL; the sync's result ends the pipeline.
+        var index = 0
+        while true {
+            let result = PQgetResult(pointer)
+            guard PQstatus(pointer) == CONNECTION_OK else {
+                let lost = failure ?? result.map(serverError) ?? connectionError()
+                if failure != nil, let result { PQclear(result) }
+                throw adjusted(lost)
+            }
+            guard let result else {
+                index += 1
+                guard index <= steps.count else { throw abandon(.misuse("libpq ended more pipeline steps than were sent")) }
+                continue
+            }
+            let status = PQresultStatus(result)
+            if status == PGRES_PIPELINE_SYNC {
+                PQclear(result)
+                break
+            }
+            guard index < steps.count else {
+                PQclear(result)
+                throw abandon(.misuse("libpq returned more pipeline results than were sent"))
+            }
+            switch status {
+            case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+                if case .prepare(let key, let name) = steps[index] {
+                    preparedStatements[key] = name
+                    PQclear(result)
+                } else if index == steps.count - 1 {
+                    last = PostgresResult(result)
+                } else {
+                    PQclear(result)
+                }
+            case PGRES_PIPELINE_ABORTED:
+                PQclear(result)
+            case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
+                let error = serverError(result)
+                if failure == nil { failure = error }
+            default:
+                PQclear(result)
+                throw abandon(unsupported)
+            }
+        }
+        guard PQexitPipelineMode(pointer) == 1 else { throw abandon(connectionError()) }
+        if let failure { throw adjusted(failure) }
+        guard let last else { throw .misuse("there was no statement to send") }
+        return last
+    }
+
+    /// Appends one statement to the pipeline: through the statement cache, preparing it in the
+    /// same pipeline the first time, or unnamed when the cache is full. False when libpq
+    /// refused to send it.
+    private func send(
+        _ statement: PostgresQuery, _ pointer: OpaquePointer,
+        preparing: inout [StatementKey: String], steps: inout [Step]
+    ) -> Bool {
+        let bindings = statement.bindings
         let count = bindings.parameters.count
-        return withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: max(count, 1)) { values in
-            withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(count, 1)) { lengths in
-                withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(count, 1)) { formats in
-                    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: max(count, 1)) { types in
-                        // A NULL pointer means SQL NULL, so empty values need a real address.
-                        let base = UnsafeRawPointer(bytes.baseAddress) ?? UnsafeRawPointer(emptyValue)
-                        for (index, parameter) in bindings.parameters.enumerated() {
-                            values[index] = parameter.length < 0
-                                ? nil
-                                : (base + parameter.offset).assumingMemoryBound(to: CChar.self)
-                            lengths[index] = max(parameter.length, 0)
-                            formats[index] = 1
-                            types[index] = parameter.type
+        return bindings.bytes.withUnsafeBufferPointer { bytes in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: max(count, 1)) { values in
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(count, 1)) { lengths in
+                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(count, 1)) { formats in
+                        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: max(count, 1)) { types in
+                            // A NULL pointer means SQL NULL, so empty values need a real address.
+                            let base = UnsafeRawPointer(bytes.baseAddress) ?? UnsafeRawPointer(emptyValue)
+                            for (index, parameter) in bindings.parameters.enumerated() {
+                                values[index] = parameter.length < 0
+                                    ? nil
+                                    : (base + parameter.offset).assumingMemoryBound(to: CChar.self)
+                                lengths[index] = max(parameter.length, 0)
+                                formats[index] = 1
+                                types[index] = parameter.type
+                            }
+                            let key = StatementKey(sql: statement.sql, types: bindings.parameters.map(\.type))
+                            // A statement prepared earlier in this pipeline is used by name too:
+                            // if its prepare fails, everything after it is skipped anyway.
+                            var name = preparedStatements[key] ?? preparing[key]
+                            if name == nil, preparedStatements.count + preparing.count < statementCacheCapacity {
+                                statementNumber += 1
+                                let candidate = "vk_\(statementNumber)"
+                                guard PQsendPrepare(pointer, candidate, statement.sql, Int32(count), types.baseAddress) == 1 else {
+                                    return false
+                                }
+                                steps.append(.prepare(key, name: candidate))
+                                preparing[key] = candidate
+                                name = candidate
+                            }
+                            let sent = if let name {
+                                PQsendQueryPrepared(
+                                    pointer, name, Int32(count), values.baseAddress, lengths.baseAddress,
+                                    formats.baseAddress, 1)
+                            } else {
+                                PQsendQueryParams(
+                                    pointer, statement.sql, Int32(count), types.baseAddress, values.baseAddress,
+                                    lengths.baseAddress, formats.baseAddress, 1)
+                            }
+                            guard sent == 1 else { return false }
+                            steps.append(.statement)
+                            return true
                         }
-                        let key = StatementKey(sql: sql, types: bindings.parameters.map(\.type))
-                        var name = preparedStatements[key]
-                        if name == nil, preparedStatements.count < statementCacheCapacity {
-                            let candidate = "vk_\(preparedStatements.count + 1)"
-                            let prepared = PQprepare(pointer, candidate, sql, Int32(count), types.baseAddress)
-                            guard PQresultStatus(prepared) == PGRES_COMMAND_OK else { return prepared }
-                            PQclear(prepared)
-                            preparedStatements[key] = candidate
-                            name = candidate
-                        }
-                        guard let name else {
-                            return PQexecParams(
-                                pointer, sql, Int32(count), types.baseAddress, values.baseAddress,
-                                lengths.baseAddress, formats.baseAddress, 1)
-                        }
-                        return PQexecPrepared(pointer, name, Int32(count), values.baseAddress, lengths.baseAddress, formats.baseAddress, 1)
                     }
                 }
             }
         }
     }
 
-    /// Runs a blocking libpq call on the thread pool, with cancellation that reaches the server.
+    private func countRoundTrip() {
+        state.withLock { $0.roundTrips += 1 }
+    }
+
+    /// Runs blocking libpq work on the thread pool, with cancellation that reaches the server.
+    /// The work is handed the statements queued so far, which it owns from then on.
     private func run(
-        _ body: @escaping @Sendable (OpaquePointer) -> OpaquePointer?
+        _ body: @escaping @Sendable (OpaquePointer, [PostgresQuery]) throws(PostgresError) -> PostgresResult
     ) async throws -> PostgresResult {
         if Task.isCancelled { throw PostgresError(kind: .cancelled, message: "the task was cancelled") }
-        let ticket = try state.withLock { state throws(PostgresError) -> UInt64 in
+        let (ticket, queued) = try state.withLock { state throws(PostgresError) -> (UInt64, [PostgresQuery]) in
             switch state.phase {
             case .idle:
                 state.ticket &+= 1
                 state.phase = .queued
-                return state.ticket
+                defer { state.queuedStatements = [] }
+                return (state.ticket, state.queuedStatements)
             case .closed:
                 throw PostgresError(kind: .connectionClosed, message: "the connection was closed")
             default:
@@ -184,7 +347,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         do {
             return try await withTaskCancellationHandler {
-                try await threadPool.runIfActive { try self.runBlocking(ticket: ticket, body) }
+                try await threadPool.runIfActive { try self.runBlocking(ticket: ticket, queued: queued, body) }
             } onCancel: {
                 self.cancel(ticket: ticket)
             }
@@ -195,7 +358,8 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     private func runBlocking(
-        ticket: UInt64, _ body: (OpaquePointer) -> OpaquePointer?
+        ticket: UInt64, queued: [PostgresQuery],
+        _ body: (OpaquePointer, [PostgresQuery]) throws(PostgresError) -> PostgresResult
     ) throws(PostgresError) -> PostgresResult {
         let mayStart = state.withLock { state -> Bool in
             guard state.phase == .queued else {
@@ -206,12 +370,8 @@ public final class PostgresConnection: @unchecked Sendable {
             return true
         }
         guard mayStart else { throw PostgresError(kind: .cancelled, message: "the task was cancelled") }
-        let result = body(pointer)
-        let wasCancelled = state.withLock { state -> Bool in
-            defer { if state.phase != .closed { state.phase = .idle } }
-            return state.phase == .cancelRequested
-        }
-        return try interpret(result, cancelled: wasCancelled)
+        defer { state.withLock { if $0.phase != .closed { $0.phase = .idle } } }
+        return try body(pointer, queued)
     }
 
     private func cancel(ticket: UInt64) {
@@ -254,23 +414,41 @@ public final class PostgresConnection: @unchecked Sendable {
         _ = PQcancel(cancelHandle, &buffer, Int32(buffer.count))
     }
 
-    private func interpret(_ result: OpaquePointer?, cancelled: Bool) throws(PostgresError) -> PostgresResult {
+    private func interpret(_ result: OpaquePointer?) throws(PostgresError) -> PostgresResult {
         guard let result else { throw connectionError() }
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
             return PostgresResult(result)
         case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
-            var error = PostgresError(result: result)
-            PQclear(result)
-            if PQstatus(pointer) != CONNECTION_OK { error.kind = .connectionClosed }
-            if cancelled && error.sqlState == .queryCanceled { error.kind = .cancelled }
-            throw error
+            throw adjusted(serverError(result))
         default:
-            // COPY and the other streaming modes are not supported; the connection is left in a
-            // state the pool will not reuse.
             PQclear(result)
-            throw PostgresError.misuse("COPY and streaming results are not supported")
+            throw abandon(unsupported)
         }
+    }
+
+    /// The error a failed result reports; clears the result.
+    private func serverError(_ result: OpaquePointer) -> PostgresError {
+        let error = PostgresError(result: result)
+        PQclear(result)
+        return error
+    }
+
+    /// Says what the error meant for the connection, once the round trip is over.
+    private func adjusted(_ error: PostgresError) -> PostgresError {
+        var error = error
+        if PQstatus(pointer) != CONNECTION_OK { error.kind = .connectionClosed }
+        if error.sqlState == .queryCanceled, state.withLock({ $0.phase == .cancelRequested }) { error.kind = .cancelled }
+        return error
+    }
+
+    /// COPY and the other streaming modes are not supported.
+    private var unsupported: PostgresError { .misuse("COPY and streaming results are not supported") }
+
+    /// Closes a connection whose protocol state is no longer known, so nothing uses it again.
+    private func abandon(_ error: PostgresError) -> PostgresError {
+        close()
+        return error
     }
 
     private func connectionError() -> PostgresError {

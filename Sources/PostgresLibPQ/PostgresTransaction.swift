@@ -26,26 +26,42 @@ public struct TransactionOptions: Sendable {
 extension PostgresConnection {
     /// Runs `body` between BEGIN and COMMIT; any error thrown rolls the transaction back and
     /// is rethrown.
+    ///
+    /// BEGIN and the settings are queued, so they reach the server with the body's first
+    /// statement, and COMMIT goes with whatever the body left queued: a body that sends one
+    /// statement and queues the rest costs two round trips. A body that sends and queues
+    /// nothing costs none.
     @discardableResult
     public func withTransaction<Result>(
         _ options: TransactionOptions = TransactionOptions(),
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        // Only fixed text from the options enum goes into the statement.
-        try await execute(unsafeScript: options.beginStatement)
+        // Statements queued before the transaction must not become part of it.
+        try await flush()
         do {
+            // Only fixed text from the options enum goes into the statement.
+            try queue(PostgresQuery(unsafeSQL: options.beginStatement))
             for setting in options.settings {
-                try await query("SELECT set_config(\(setting.name), \(setting.value), true)")
+                try queue("SELECT set_config(\(setting.name), \(setting.value), true)")
             }
+            let untouched = queueMark
             let result = try await body(self)
             // COMMIT of a failed transaction quietly rolls back; say so instead.
             guard transactionStatus != .inFailedTransaction else {
                 throw PostgresError.misuse("a statement in the transaction failed and its error was ignored")
             }
-            try await execute(unsafeScript: "COMMIT")
+            if queueMark == untouched {
+                // BEGIN never left: there is nothing to commit.
+                discardQueue()
+            } else {
+                try await query("COMMIT")
+            }
             return result
         } catch {
-            // A cancelled task cannot run ROLLBACK; the pool then drops the connection instead.
+            // What is still queued never ran. If BEGIN never ran either, the server is idle and
+            // there is nothing to roll back. A cancelled task cannot run ROLLBACK; the pool then
+            // drops the connection instead.
+            discardQueue()
             if !isClosed, transactionStatus != .idle { try? await execute(unsafeScript: "ROLLBACK") }
             throw error
         }

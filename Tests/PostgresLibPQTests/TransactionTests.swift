@@ -72,6 +72,7 @@ struct TransactionTests {
             try await client.query("CREATE TABLE duty (doctor text PRIMARY KEY, on_call bool NOT NULL)")
             try await client.query("INSERT INTO duty VALUES ('a', true), ('b', true)")
             let attempts = Counter()
+            let reads = Counter()
             let options = TransactionOptions(isolation: .serializable)
             // Both take a doctor off call if someone else is still on; serially only one can.
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -80,7 +81,10 @@ struct TransactionTests {
                         try await client.withRetryingTransaction(options, maximumAttempts: 5) { connection in
                             attempts.increment()
                             let others = try await connection.query("SELECT count(*) FROM duty WHERE on_call AND doctor <> \(doctor)")
-                            try await Task.sleep(for: .milliseconds(100))
+                            // The first reads wait for each other, so the two transactions overlap
+                            // however long the other one took to get a connection.
+                            reads.increment()
+                            while reads.current < 2 { try await Task.sleep(for: .milliseconds(10)) }
                             if try others[0].decode(0, as: Int.self) > 0 {
                                 try await connection.query("UPDATE duty SET on_call = false WHERE doctor = \(doctor)")
                             }
