@@ -11,12 +11,14 @@ public struct AuditStore: Sendable {
     public init() {}
 
     /// Appends in the caller's transaction, so an audited change and its entry commit together;
-    /// `AuditWriter` batches the entries of reads through here. One statement for any number
-    /// of entries: each entry's roles travel as one comma-separated text (role codes hold no
-    /// commas), since an array of arrays does not unnest row by row.
+    /// `AuditWriter` batches the entries of reads through here. The insert is queued: it goes
+    /// with the connection's next statement (in a transaction at the latest with its COMMIT),
+    /// and a failure is thrown there. One statement for any number of entries: each entry's
+    /// roles travel as one comma-separated text (role codes hold no commas), since an array of
+    /// arrays does not unnest row by row.
     public func append(_ entries: [AuditEntry], on connection: PostgresConnection) async throws {
         guard !entries.isEmpty else { return }
-        try await connection.query("""
+        try connection.queue("""
             INSERT INTO audit_log (actor_id, actor_roles, action, resource_type, resource_id, trajectory_id, request_id, outcome)
             SELECT e.actor_id, string_to_array(e.roles, ','), e.action, e.resource_type, e.resource_id, e.trajectory_id,
                    e.request_id, e.outcome

@@ -48,8 +48,9 @@ public struct ContactDueStore: Sendable {
     public func refresh(trajectoryID: UUID, situation: ContactSituation?, at now: Date, on connection: PostgresConnection) async throws {
         guard let situation else { return }
         let due = ContactSchedule.nextDue(situation, today: CalendarDate.today(at: now))
-        // Unchanged columns are not rewritten, so a refresh costs no row version.
-        try await connection.query("""
+        // Unchanged columns are not rewritten, so a refresh costs no row version. Queued: nothing
+        // in the transaction waits for it.
+        try connection.queue("""
             UPDATE trajectories SET
                 last_contact_at = \(situation.lastContactAt), contact_due_on = \(due?.dueOn), contact_due_reason = \(due?.reason)
             WHERE id = \(trajectoryID)

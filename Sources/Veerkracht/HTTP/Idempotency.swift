@@ -37,7 +37,8 @@ public struct IdempotencyStore: Sendable {
             throw Problem.badRequest(InputIssue(in: .header, name: "Idempotency-Key", detail: "The key must be 1 to 255 characters"))
         }
         let hash = try Self.hash(operation: operation, request: request)
-        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(userID.uuidString + "/" + key), 0))")
+        // The lock travels with the look-up in one round trip.
+        try connection.queue("SELECT pg_advisory_xact_lock(hashtextextended(\(userID.uuidString + "/" + key), 0))")
         let rows = try await connection.query("""
             SELECT operation, request_hash, status, location, etag, body FROM idempotency_keys
             WHERE user_id = \(userID) AND key = \(key) AND created_at > now() - \(Int(Self.lifetime.components.seconds)) * interval '1 second'
@@ -51,7 +52,8 @@ public struct IdempotencyStore: Sendable {
                 body: try row.decode("body")), true)
         }
         let response = try await create()
-        try await connection.query("""
+        // Queued: it commits with the transaction, which the caller ends.
+        try connection.queue("""
             INSERT INTO idempotency_keys (user_id, key, operation, request_hash, status, location, etag, body)
             VALUES (\(userID), \(key), \(operation), \(hash), \(Int32(response.status)), \(response.location), \(response.etag), \(response.body))
             ON CONFLICT (user_id, key) DO UPDATE SET

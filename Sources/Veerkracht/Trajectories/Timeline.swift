@@ -15,11 +15,13 @@ public struct TimelineStore: Sendable {
     public init() {}
 
     /// `actor` nil means the system (the deadline sweep). The payload says what changed, never
-    /// more than the change itself; it goes to the API as it is.
+    /// more than the change itself; it goes to the API as it is. The insert is queued: it
+    /// reaches the server with the transaction's next statement or its COMMIT, which throws
+    /// its failure.
     public func append<Payload: Codable & Sendable>(
         _ type: TimelineEventType, trajectory: UUID, actor: UUID?, payload: Payload, on connection: PostgresConnection
     ) async throws {
-        try await connection.query("""
+        try connection.queue("""
             INSERT INTO trajectory_events (trajectory_id, type, actor_id, payload)
             VALUES (\(trajectory), \(type), \(actor), \(try PostgresJSON(payload, encoder: Self.encoder)))
             """)
