@@ -36,3 +36,25 @@ struct UUIDTextTests {
         #expect(UUID(uuidString: "00000000-0000-0000-0000-00000000000F")!.lowercasedString == "00000000-0000-0000-0000-00000000000f")
     }
 }
+
+@Suite("Code spelling between the API and SQL")
+struct CodeSpellingTests {
+    @Test(arguments: [("absenceStart", "absence_start"), ("onHold", "on_hold"), ("active", "active"), ("week6Review", "week6_review")])
+    func lowerCamelCaseAndSnakeCaseAreEachOthersInverse(camel: String, snake: String) {
+        #expect(camel.snakeCased == snake)
+        #expect(snake.lowerCamelCased == camel)
+    }
+
+    @Test(arguments: ["", "_a", "a_", "a__b", "Abc", "a-b", "aB", "a b", "é_a", "1a"])
+    func onlySnakeCaseTurnsIntoACode(text: String) {
+        #expect(text.lowerCamelCased == nil)
+    }
+
+    @Test func aCodeIsReadOnlyInItsSQLSpelling() {
+        for reason in ContactDue.Reason.allCases { #expect(ContactDue.Reason(sqlValue: reason.sqlValue) == reason) }
+        #expect(ContactDue.Reason(sqlValue: "firstContact") == nil)
+        #expect(ContactDue.Reason(sqlValue: "first_contact_") == nil)
+        for action in AuditAction.allCases { #expect(AuditAction(sqlValue: action.sqlValue) == action) }
+        for resource in AuditResource.allCases { #expect(AuditResource(sqlValue: resource.sqlValue) == resource) }
+    }
+}

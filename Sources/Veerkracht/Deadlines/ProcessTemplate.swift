@@ -376,16 +376,6 @@ extension ProcessTemplate {
     }
 }
 
-extension String {
-    /// `absence_start` → `absenceStart`: the inverse of `snakeCased` for codes that were
-    /// lowerCamelCase (SQL keeps them snake_case). Nil for anything that is not snake_case.
-    var lowerCamelCased: String? {
-        guard wholeMatch(of: /[a-z][a-z0-9]*(_[a-z0-9]+)*/) != nil else { return nil }
-        let words = split(separator: "_")
-        return String(words[0]) + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
-    }
-}
-
 extension LocalizedText {
     func problems(at path: String) -> [String] {
         Language.allCases.compactMap { language in

@@ -5,17 +5,50 @@ public protocol StoredCode: RawRepresentable, CaseIterable where RawValue == Str
 extension StoredCode {
     public var sqlValue: String { rawValue.snakeCased }
 
+    /// Only the spelling `sqlValue` gives: `onHold` in SQL is not a status.
     public init?(sqlValue: String) {
-        guard let code = Self.allCases.first(where: { $0.sqlValue == sqlValue }) else { return nil }
+        guard let code = sqlValue.lowerCamelCased.flatMap(Self.init(rawValue:)), code.sqlValue == sqlValue else { return nil }
         self = code
     }
 }
 
+// Codes are ASCII letters and digits, and these run for every code in every row read or
+// written, so they work on bytes rather than on characters and their Unicode properties.
 extension String {
     /// `absenceStart` → `absence_start`.
     var snakeCased: String {
-        reduce(into: "") { text, character in
-            if character.isUppercase { text += "_" + character.lowercased() } else { text.append(character) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count + 4)
+        for byte in utf8 {
+            if UInt8(ascii: "A") <= byte && byte <= UInt8(ascii: "Z") {
+                bytes.append(UInt8(ascii: "_"))
+                bytes.append(byte - UInt8(ascii: "A") + UInt8(ascii: "a"))
+            } else {
+                bytes.append(byte)
+            }
         }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `absence_start` → `absenceStart`: the inverse of `snakeCased` for codes that were
+    /// lowerCamelCase. Nil for anything that is not snake_case (`[a-z][a-z0-9]*(_[a-z0-9]+)*`).
+    var lowerCamelCased: String? {
+        func isLowercaseLetter(_ byte: UInt8) -> Bool { UInt8(ascii: "a") <= byte && byte <= UInt8(ascii: "z") }
+        func isDigit(_ byte: UInt8) -> Bool { UInt8(ascii: "0") <= byte && byte <= UInt8(ascii: "9") }
+        guard let first = utf8.first, isLowercaseLetter(first), utf8.last != UInt8(ascii: "_") else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count)
+        var wordStarts = false
+        for byte in utf8 {
+            if byte == UInt8(ascii: "_") {
+                guard !wordStarts else { return nil }
+                wordStarts = true
+                continue
+            }
+            guard isLowercaseLetter(byte) || isDigit(byte) else { return nil }
+            bytes.append(wordStarts && isLowercaseLetter(byte) ? byte - UInt8(ascii: "a") + UInt8(ascii: "A") : byte)
+            wordStarts = false
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
