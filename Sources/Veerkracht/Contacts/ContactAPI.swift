@@ -86,14 +86,13 @@ extension VeerkrachtAPIService {
                 try await timeline.append(
                     .contactRecorded, trajectory: trajectoryID, actor: principal.userID, payload: ContactRecorded(moment), on: connection)
                 try await contactDue.refresh(trajectoryID: trajectoryID, situation: situation, at: now, on: connection)
-                return try StoredResponse(
-                    resource: Components.Schemas.ContactMoment(moment), href: Href.contactMoment(moment.id, of: trajectoryID),
+                return Created(Components.Schemas.ContactMoment(moment), href: Href.contactMoment(moment.id, of: trajectoryID),
                     etag: ETag.make(id: moment.id, version: moment.version))
-            }.response
+            }.created
         }
         return .created(.init(
             headers: .init(location: stored.location ?? "", eTag: stored.etag ?? ""),
-            body: .json(try stored.decoded(Components.Schemas.ContactMoment.self))))
+            body: .json(stored.resource)))
     }
 
     func getContactMoment(_ input: Operations.GetContactMoment.Input) async throws -> Operations.GetContactMoment.Output {

@@ -105,14 +105,13 @@ extension VeerkrachtAPIService {
                     value2: .init(
                         previousOccurredOn: recording.previousOccurredOn?.description,
                         deadlines: recording.affected.map { Components.Schemas.Deadline($0, template: template, language: nil) }))
-                return StoredResponse(
-                    status: recording.previousOccurredOn == nil ? 201 : 200,
-                    location: Href.triggerEvent(event, of: trajectoryID), etag: Self.etag(recording.event),
-                    body: try APICoding.encoder.encode(resource))
+                return Created(
+                    resource, status: recording.previousOccurredOn == nil ? 201 : 200,
+                    href: Href.triggerEvent(event, of: trajectoryID), etag: Self.etag(recording.event))
             }
         }
         let language = Language.preferred(in: input.headers.acceptLanguage)
-        var resource = try stored.decoded(Components.Schemas.TriggerEventRecorded.self)
+        var resource = stored.resource
         resource.value2.deadlines = resource.value2.deadlines.map { $0.restricted(to: language) }
         if stored.status == 201 {
             return .created(.init(

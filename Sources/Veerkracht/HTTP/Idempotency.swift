@@ -2,18 +2,18 @@ import Crypto
 import Foundation
 import PostgresLibPQ
 
-/// A create's answer as it is stored for replay.
-public struct StoredResponse: Sendable, Equatable {
+/// What a create answers: the resource, with the status, `Location` and `ETag` to send.
+public struct Created<Resource: Codable & Sendable>: Sendable {
     public var status: Int
     public var location: String?
     public var etag: String?
-    public var body: Data
+    public var resource: Resource
 
-    public init(status: Int = 201, location: String?, etag: String?, body: Data) {
+    public init(_ resource: Resource, status: Int = 201, href: String? = nil, etag: String? = nil) {
+        self.resource = resource
         self.status = status
-        self.location = location
+        self.location = href
         self.etag = etag
-        self.body = body
     }
 }
 
@@ -28,10 +28,11 @@ public struct IdempotencyStore: Sendable {
 
     /// Runs `create` once per (user, key). The transaction-level advisory lock makes a
     /// concurrent retry wait for the first attempt and then find its answer.
-    public func run(
+    /// The resource is turned into JSON only to be stored under a key, and back only on a replay.
+    public func run<Resource>(
         key: String?, userID: UUID, operation: String, request: some Encodable, on connection: PostgresConnection,
-        _ create: () async throws -> StoredResponse
-    ) async throws -> (response: StoredResponse, replayed: Bool) {
+        _ create: () async throws -> Created<Resource>
+    ) async throws -> (created: Created<Resource>, replayed: Bool) {
         guard let key else { return (try await create(), false) }
         guard (1...Self.maximumKeyLength).contains(key.utf8.count) else {
             throw Problem.badRequest(InputIssue(in: .header, name: "Idempotency-Key", detail: "The key must be 1 to 255 characters"))
@@ -47,20 +48,22 @@ public struct IdempotencyStore: Sendable {
             guard try row.decode("operation", as: String.self) == operation, try row.decode("request_hash", as: Data.self) == hash else {
                 throw Problem(.idempotencyKeyReused, detail: "This Idempotency-Key was used for another request; use a new key")
             }
-            return (StoredResponse(
-                status: try row.decode("status"), location: try row.decode("location"), etag: try row.decode("etag"),
-                body: try row.decode("body")), true)
+            let resource = try APICoding.decoder.decode(Resource.self, from: try row.decode("body", as: Data.self))
+            return (Created(
+                resource, status: try row.decode("status"), href: try row.decode("location"), etag: try row.decode("etag")),
+                true)
         }
-        let response = try await create()
+        let created = try await create()
         // Queued: it commits with the transaction, which the caller ends.
         try connection.queue("""
             INSERT INTO idempotency_keys (user_id, key, operation, request_hash, status, location, etag, body)
-            VALUES (\(userID), \(key), \(operation), \(hash), \(Int32(response.status)), \(response.location), \(response.etag), \(response.body))
+            VALUES (\(userID), \(key), \(operation), \(hash), \(Int32(created.status)), \(created.location), \(created.etag),
+                    \(try APICoding.encoder.encode(created.resource)))
             ON CONFLICT (user_id, key) DO UPDATE SET
                 operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash, status = EXCLUDED.status,
                 location = EXCLUDED.location, etag = EXCLUDED.etag, body = EXCLUDED.body, created_at = now()
             """)
-        return (response, false)
+        return (created, false)
     }
 
     /// Removes keys older than their lifetime; returns how many.

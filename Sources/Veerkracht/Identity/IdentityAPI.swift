@@ -49,12 +49,12 @@ extension VeerkrachtAPIService {
                     throw Problem.badRequest(InputIssue(.referencedResourceNotFound, in: .body, name: "parentId", detail: "No entity has this id"))
                 }
                 let entity = try await identity.createEntity(code: body.code, name: body.name, parentID: parent, on: connection)
-                return try StoredResponse(resource: Components.Schemas.Entity(entity), href: Href.entity(entity.id), etag: ETag.make(id: entity.id, version: entity.version))
+                return Created(Components.Schemas.Entity(entity), href: Href.entity(entity.id), etag: ETag.make(id: entity.id, version: entity.version))
             }
         }
         return .created(.init(
             headers: .init(location: stored.location ?? "", eTag: stored.etag ?? ""),
-            body: .json(try stored.decoded(Components.Schemas.Entity.self))))
+            body: .json(stored.resource)))
     }
 
     func getEntity(_ input: Operations.GetEntity.Input) async throws -> Operations.GetEntity.Output {
@@ -142,12 +142,12 @@ extension VeerkrachtAPIService {
                 }
                 let user = try await identity.createUser(
                     email: body.email, displayName: body.displayName, roles: roles, entityIDs: entityIDs, on: connection)
-                return try StoredResponse(resource: Components.Schemas.User(user), href: Href.user(user.id), etag: ETag.make(id: user.id, version: user.version))
+                return Created(Components.Schemas.User(user), href: Href.user(user.id), etag: ETag.make(id: user.id, version: user.version))
             }
         }
         return .created(.init(
             headers: .init(location: stored.location ?? "", eTag: stored.etag ?? ""),
-            body: .json(try stored.decoded(Components.Schemas.User.self))))
+            body: .json(stored.resource)))
     }
 
     func getUser(_ input: Operations.GetUser.Input) async throws -> Operations.GetUser.Output {
@@ -254,12 +254,11 @@ extension VeerkrachtAPIService {
                 let (record, token) = try await identity.createToken(userID: userID, name: body.name, expiresAt: expiresAt ?? now, on: connection)
                 secret = token.bearerValue
                 // Stored without the secret: a replay never shows it.
-                return try StoredResponse(
-                    resource: Components.Schemas.Token(record, now: now), href: Href.token(record.id, of: userID),
+                return Created(Components.Schemas.Token(record, now: now), href: Href.token(record.id, of: userID),
                     etag: ETag.make(id: record.id, version: 1))
             }
         }
-        let token = try stored.decoded(Components.Schemas.Token.self)
+        let token = stored.resource
         return .created(.init(
             headers: .init(location: stored.location ?? "", eTag: stored.etag ?? ""),
             body: .json(.init(value1: token, value2: .init(secret: replayed ? nil : secret)))))
@@ -281,16 +280,6 @@ enum Href {
     static func entity(_ id: UUID) -> String { "/v1/entities/\(id.lowercasedString)" }
     static func user(_ id: UUID) -> String { "/v1/users/\(id.lowercasedString)" }
     static func token(_ id: UUID, of userID: UUID) -> String { user(userID) + "/tokens/\(id.lowercasedString)" }
-}
-
-extension StoredResponse {
-    init(resource: some Encodable, href: String, etag: String) throws {
-        self.init(status: 201, location: href, etag: etag, body: try APICoding.encoder.encode(resource))
-    }
-
-    func decoded<Resource: Decodable>(_ type: Resource.Type) throws -> Resource {
-        try APICoding.decoder.decode(Resource.self, from: body)
-    }
 }
 
 extension Components.Schemas.Entity {

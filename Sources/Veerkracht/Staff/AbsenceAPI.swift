@@ -58,9 +58,9 @@ extension VeerkrachtAPIService {
                 let absence = try await staff.createAbsence(
                     employeeID: employeeID, kind: kind, period: period!, workCapacityPercent: percent, recordedBy: principal.userID,
                     today: today, on: connection)
-                return try StoredResponse(resource: Components.Schemas.Absence(absence), href: Href.absence(absence.id), etag: absence.etag)
+                return Created(Components.Schemas.Absence(absence), href: Href.absence(absence.id), etag: absence.etag)
             }
-            let absence = try stored.decoded(Components.Schemas.Absence.self)
+            let absence = stored.resource
             // A replay shows what was created before: a read.
             try await auditTrail.append(
                 AuditEntry(principal, replayed ? .read : .create, .absence, id: UUID(uuidString: absence.id), trajectory: nil), on: connection)
@@ -68,7 +68,7 @@ extension VeerkrachtAPIService {
         }
         return .created(.init(
             headers: .init(location: stored.location ?? "", eTag: stored.etag ?? ""),
-            body: .json(try stored.decoded(Components.Schemas.Absence.self))))
+            body: .json(stored.resource)))
     }
 
     func getAbsence(_ input: Operations.GetAbsence.Input) async throws -> Operations.GetAbsence.Output {
@@ -182,14 +182,13 @@ extension VeerkrachtAPIService {
                         .workCapacityChanged, trajectory: trajectoryID, actor: principal.userID,
                         payload: WorkCapacityChangedPayload(change), on: connection)
                 }
-                return try StoredResponse(
-                    resource: Components.Schemas.WorkCapacityChange(change), href: Href.workCapacityChange(id, change.effectiveFrom),
+                return Created(Components.Schemas.WorkCapacityChange(change), href: Href.workCapacityChange(id, change.effectiveFrom),
                     etag: change.etag)
-            }.response
+            }.created
         }
         return .created(.init(
             headers: .init(location: stored.location ?? "", eTag: stored.etag ?? ""),
-            body: .json(try stored.decoded(Components.Schemas.WorkCapacityChange.self))))
+            body: .json(stored.resource)))
     }
 
     func getWorkCapacityChange(_ input: Operations.GetWorkCapacityChange.Input) async throws -> Operations.GetWorkCapacityChange.Output {

@@ -55,12 +55,12 @@ extension VeerkrachtAPIService {
             try await idempotency.run(key: input.headers.idempotencyKey, userID: principal.userID, operation: "createEmployee", request: body, on: connection) {
                 if let managerID { try await requireVisibleManager(managerID, principal: principal, on: connection) }
                 let employee = try await staff.createEmployee(draft, managerID: managerID, on: connection)
-                return try StoredResponse(resource: Components.Schemas.Employee(employee), href: Href.employee(employee.id), etag: employee.etag)
+                return Created(Components.Schemas.Employee(employee), href: Href.employee(employee.id), etag: employee.etag)
             }
         }
         return .created(.init(
             headers: .init(location: stored.location ?? "", eTag: stored.etag ?? ""),
-            body: .json(try stored.decoded(Components.Schemas.Employee.self))))
+            body: .json(stored.resource)))
     }
 
     func getEmployee(_ input: Operations.GetEmployee.Input) async throws -> Operations.GetEmployee.Output {
@@ -177,11 +177,11 @@ extension VeerkrachtAPIService {
                 case .success(let planned):
                     let created = try await staff.insert(planned, on: connection)
                     let result = Components.Schemas.EmployeeImportResult(created: Int32(created))
-                    return StoredResponse(status: 200, location: nil, etag: nil, body: try APICoding.encoder.encode(result))
+                    return Created(result, status: 200)
                 }
             }
         }
-        return .ok(.init(body: .json(try stored.decoded(Components.Schemas.EmployeeImportResult.self))))
+        return .ok(.init(body: .json(stored.resource)))
     }
 
     /// What the idempotency key is bound to: the rows as sent, in either format.

@@ -78,14 +78,13 @@ extension VeerkrachtAPIService {
                 }
                 try await contactDue.refresh(trajectoryID: trajectory.id, at: now, on: connection)
                 guard let record = try await trajectories.record(id: trajectory.id, on: connection) else { throw Problem.notFound }
-                return try StoredResponse(
-                    resource: Components.Schemas.Trajectory(record), href: Href.trajectory(trajectory.id),
+                return Created(Components.Schemas.Trajectory(record), href: Href.trajectory(trajectory.id),
                     etag: ETag.make(id: trajectory.id, version: record.trajectory.version))
             }
         }
         return .created(.init(
             headers: .init(location: stored.location ?? "", eTag: stored.etag ?? ""),
-            body: .json(try stored.decoded(Components.Schemas.Trajectory.self))))
+            body: .json(stored.resource)))
     }
 
     func getTrajectory(_ input: Operations.GetTrajectory.Input) async throws -> Operations.GetTrajectory.Output {
@@ -362,14 +361,13 @@ extension VeerkrachtAPIService {
                     trajectoryID: id, title: title, kind: TrajectoryAction.Kind(body.kind), owner: owner, ownerUserID: ownerUserID,
                     dueOn: dueOn, note: body.note, on: connection)
                 try await timeline.append(.actionAdded, trajectory: id, actor: principal.userID, payload: ["actionId": action.id.lowercasedString, "title": title], on: connection)
-                return try StoredResponse(
-                    resource: Components.Schemas.TrajectoryAction(action), href: Href.action(action.id, of: id),
+                return Created(Components.Schemas.TrajectoryAction(action), href: Href.action(action.id, of: id),
                     etag: ETag.make(id: action.id, version: action.version))
-            }.response
+            }.created
         }
         return .created(.init(
             headers: .init(location: stored.location ?? "", eTag: stored.etag ?? ""),
-            body: .json(try stored.decoded(Components.Schemas.TrajectoryAction.self))))
+            body: .json(stored.resource)))
     }
 
     func updateTrajectoryAction(_ input: Operations.UpdateTrajectoryAction.Input) async throws -> Operations.UpdateTrajectoryAction.Output {

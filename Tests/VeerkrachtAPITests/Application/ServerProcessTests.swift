@@ -41,7 +41,7 @@ struct ServerProcessTests {
         init(environment: [String: String]) throws {
             port = try RawHTTPConnection.freePort()
             log = FileManager.default.temporaryDirectory.appendingPathComponent("veerkracht-serve-\(UUID()).log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             process.executableURL = try ServerProcessTests.executable()
             process.arguments = ["serve"]
             var variables = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VEERKRACHT_") }
