@@ -243,18 +243,10 @@ public struct ContactHorizon: Sendable, Hashable, CustomStringConvertible {
         self.days = days
     }
 
-    /// `Nd` or `Nw` with one to three digits. Read by hand: it is parsed on every request
-    /// for the work list, and building a `Regex` cost a tenth of that request.
+    /// `Nd` or `Nw` (see `DaySpan`), up to `longestDays`.
     public init?(_ text: String) {
-        let digits = text.utf8.dropLast()
-        guard (1...3).contains(digits.count), digits.allSatisfy({ UInt8(ascii: "0") <= $0 && $0 <= UInt8(ascii: "9") }),
-            let amount = Int(Substring(text.dropLast()))
-        else { return nil }
-        switch text.utf8.last {
-        case UInt8(ascii: "d"): self.init(days: amount)
-        case UInt8(ascii: "w"): self.init(days: amount * 7)
-        default: return nil
-        }
+        guard let days = DaySpan.days(in: text) else { return nil }
+        self.init(days: days)
     }
 
     public var description: String { "\(days)d" }

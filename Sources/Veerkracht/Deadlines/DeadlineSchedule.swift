@@ -60,11 +60,9 @@ public struct DeadlineHorizon: Sendable, Hashable {
 
     private init(days: Int) { self.days = days }
 
-    /// Nil for anything but digits followed by `d` or `w`, or a span beyond a year.
+    /// Nil for anything but `Nd` or `Nw` (see `DaySpan`), or a span beyond a year.
     public init?(_ text: String) {
-        guard let match = text.wholeMatch(of: /([0-9]{1,3})([dw])/), let amount = Int(match.1) else { return nil }
-        let days = match.2 == "w" ? amount * 7 : amount
-        guard Self.allowedDays.contains(days) else { return nil }
+        guard let days = DaySpan.days(in: text), Self.allowedDays.contains(days) else { return nil }
         self.days = days
     }
 
