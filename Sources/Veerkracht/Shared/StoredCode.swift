@@ -13,14 +13,14 @@ extension StoredCode {
 }
 
 // Codes are ASCII letters and digits, and these run for every code in every row read or
-// written, so they work on bytes rather than on characters and their Unicode properties.
+// written, so they work on bytes (see ASCII.swift).
 extension String {
     /// `absenceStart` → `absence_start`.
     var snakeCased: String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count + 4)
         for byte in utf8 {
-            if UInt8(ascii: "A") <= byte && byte <= UInt8(ascii: "Z") {
+            if byte.isASCIIUppercaseLetter {
                 bytes.append(UInt8(ascii: "_"))
                 bytes.append(byte - UInt8(ascii: "A") + UInt8(ascii: "a"))
             } else {
@@ -33,9 +33,7 @@ extension String {
     /// `absence_start` → `absenceStart`: the inverse of `snakeCased` for codes that were
     /// lowerCamelCase. Nil for anything that is not snake_case (`[a-z][a-z0-9]*(_[a-z0-9]+)*`).
     var lowerCamelCased: String? {
-        func isLowercaseLetter(_ byte: UInt8) -> Bool { UInt8(ascii: "a") <= byte && byte <= UInt8(ascii: "z") }
-        func isDigit(_ byte: UInt8) -> Bool { UInt8(ascii: "0") <= byte && byte <= UInt8(ascii: "9") }
-        guard let first = utf8.first, isLowercaseLetter(first), utf8.last != UInt8(ascii: "_") else { return nil }
+        guard let first = utf8.first, first.isASCIILowercaseLetter, utf8.last != UInt8(ascii: "_") else { return nil }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count)
         var wordStarts = false
@@ -45,8 +43,8 @@ extension String {
                 wordStarts = true
                 continue
             }
-            guard isLowercaseLetter(byte) || isDigit(byte) else { return nil }
-            bytes.append(wordStarts && isLowercaseLetter(byte) ? byte - UInt8(ascii: "a") + UInt8(ascii: "A") : byte)
+            guard byte.isASCIILowercaseLetter || byte.isASCIIDigit else { return nil }
+            bytes.append(wordStarts && byte.isASCIILowercaseLetter ? byte - UInt8(ascii: "a") + UInt8(ascii: "A") : byte)
             wordStarts = false
         }
         return String(decoding: bytes, as: UTF8.self)

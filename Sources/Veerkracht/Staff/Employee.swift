@@ -106,7 +106,6 @@ public enum EmployeeRules {
     }
 
     private static func isASCIIAlphanumeric(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        byte.isASCIILowercaseLetter || byte.isASCIIUppercaseLetter || byte.isASCIIDigit
     }
 }

@@ -177,15 +177,7 @@ public struct TrajectoryReference: Sendable, Hashable, Comparable, Codable, Loss
         guard bytes.count == 14, bytes[0] == UInt8(ascii: "V"), bytes[1] == UInt8(ascii: "K"),
             bytes[2] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-")
         else { return nil }
-        func number(_ digits: ArraySlice<UInt8>) -> Int? {
-            var value = 0
-            for digit in digits {
-                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(digit) else { return nil }
-                value = value * 10 + Int(digit - UInt8(ascii: "0"))
-            }
-            return value
-        }
-        guard let year = number(bytes[3..<7]), let sequence = number(bytes[8..<14]) else { return nil }
+        guard let year = Int(asciiDigits: bytes[3..<7]), let sequence = Int(asciiDigits: bytes[8..<14]) else { return nil }
         self.init(year: year, sequence: sequence)
     }
 
