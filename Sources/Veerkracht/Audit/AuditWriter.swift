@@ -66,10 +66,8 @@ public final class AuditWriter: Sendable {
         // In a task of its own, so that cancelling the leading request cannot fail the others.
         let batch = own + others.flatMap(\.entries)
         let outcome = await Task { [database, store] in
-            try await database.withConnection { connection in
-                try await store.append(batch, on: connection)
-                try await connection.flush()
-            }
+            // The insert is queued; withConnection sends it before it returns.
+            try await database.withConnection { try await store.append(batch, on: $0) }
         }.result
         for waiter in others {
             switch outcome {

@@ -3,7 +3,7 @@ import Foundation
 /// Strong entity tags made from a row's id and version, and the If-Match / If-None-Match rules.
 public enum ETag {
     public static func make(id: UUID, version: Int64) -> String {
-        "\"\(id.uuidString.prefix(8).lowercased())-\(version)\""
+        "\"\(id.lowercasedString.prefix(8))-\(version)\""
     }
 
     /// The tags listed in an If-Match / If-None-Match value; `*` is kept as is.

@@ -39,7 +39,7 @@ public struct IdempotencyStore: Sendable {
         }
         let hash = try Self.hash(operation: operation, request: request)
         // The lock travels with the look-up in one round trip.
-        try connection.queue("SELECT pg_advisory_xact_lock(hashtextextended(\(userID.uuidString + "/" + key), 0))")
+        try connection.queue("SELECT pg_advisory_xact_lock(hashtextextended(\(userID.lowercasedString + "/" + key), 0))")
         let rows = try await connection.query("""
             SELECT operation, request_hash, status, location, etag, body FROM idempotency_keys
             WHERE user_id = \(userID) AND key = \(key) AND created_at > now() - \(Int(Self.lifetime.components.seconds)) * interval '1 second'

@@ -31,32 +31,48 @@ extension VeerkrachtAPIService {
     /// The one gate to case data. Runs `body` when the principal may `access` trajectory `id`,
     /// and audits the access. A write runs in a transaction that holds the trajectory's row
     /// lock until commit (writes to one case are serialised) and audits in that transaction,
-    /// so the change and its entry commit together. A read runs outside a transaction and
-    /// returns once `AuditWriter` has committed its entry. Otherwise, whether the trajectory
-    /// does not exist or is out of scope, answers 404 and audits the denial on its own.
+    /// so the change and its entry commit together. A read goes through `readCase`.
+    /// Otherwise, whether the trajectory does not exist or is out of scope, answers 404 and
+    /// audits the denial on its own.
     func withCase<Value: Sendable>(
         _ id: UUID, _ access: AccessPolicy.CaseAccess, audit action: AuditAction, _ resource: AuditResource,
         resourceID: UUID? = nil, _ body: (CaseFacts, PostgresConnection) async throws -> Value
     ) async throws -> Value {
-        let principal = try Principal.required()
-        let scope = AccessPolicy.caseScope(principal, access)
-        let entry = AuditEntry(principal, action, resource, id: resourceID ?? id, trajectory: id)
         guard access == .write else {
-            let outcome: GateOutcome<Value> = try await database.withConnection { connection in
-                guard let facts = try await caseFacts(id, in: scope, lock: false, on: connection) else { return .denied(trajectory: id) }
-                return .allowed(try await body(facts, connection))
+            return try await readCase(id, audit: action, resource, resourceID: resourceID) { scope, connection in
+                guard let facts = try await caseFacts(id, in: scope, lock: false, on: connection) else { return nil }
+                return try await body(facts, connection)
             }
-            let value = try await settle(outcome, principal, action, resource, id: resourceID ?? id)
-            try await auditWriter.append(entry)
-            return value
         }
+        let principal = try Principal.required()
+        let scope = AccessPolicy.caseScope(principal, .write)
         let outcome: GateOutcome<Value> = try await database.withTransaction { connection in
             guard let facts = try await caseFacts(id, in: scope, lock: true, on: connection) else { return .denied(trajectory: id) }
             let value = try await body(facts, connection)
-            try await auditTrail.append(entry, on: connection)
+            try await auditTrail.append(AuditEntry(principal, action, resource, id: resourceID ?? id, trajectory: id), on: connection)
             return .allowed(value)
         }
         return try await settle(outcome, principal, action, resource, id: resourceID ?? id)
+    }
+
+    /// The read half of the gate. `fetch` reads, outside a transaction, what trajectory `id`
+    /// shows within the principal's read scope, and nil when the case is out of scope or does
+    /// not exist (404, the denial audited). An allowed read returns once `AuditWriter` has
+    /// committed its entry. `fetch` may fold the scope check into its own statement, as the
+    /// read of one trajectory does.
+    func readCase<Value: Sendable>(
+        _ id: UUID, audit action: AuditAction, _ resource: AuditResource, resourceID: UUID? = nil,
+        _ fetch: (AccessPolicy.CaseScope, PostgresConnection) async throws -> Value?
+    ) async throws -> Value {
+        let principal = try Principal.required()
+        let scope = AccessPolicy.caseScope(principal, .read)
+        let found = try await database.withConnection { try await fetch(scope, $0) }
+        guard let found else {
+            try await auditDenial(principal, action, resource, id: resourceID ?? id, trajectory: id)
+            throw Problem.notFound
+        }
+        try await auditWriter.append(AuditEntry(principal, action, resource, id: resourceID ?? id, trajectory: id))
+        return found
     }
 
     private func caseFacts(_ id: UUID, in scope: AccessPolicy.CaseScope, lock: Bool, on connection: PostgresConnection) async throws -> CaseFacts? {

@@ -88,16 +88,11 @@ extension VeerkrachtAPIService {
     }
 
     func getTrajectory(_ input: Operations.GetTrajectory.Input) async throws -> Operations.GetTrajectory.Output {
-        let principal = try Principal.required()
         let id = try Input.uuid(input.path.trajectoryId, name: "trajectoryId", in: .path)
-        let record = try await database.withConnection { connection in
-            try await trajectories.record(id: id, in: AccessPolicy.caseScope(principal, .read), on: connection)
+        // One statement: the scope check is part of the read.
+        let record = try await readCase(id, audit: .read, .trajectory) { scope, connection in
+            try await trajectories.record(id: id, in: scope, on: connection)
         }
-        guard let record else {
-            try await auditDenial(principal, .read, .trajectory, id: id, trajectory: id)
-            throw Problem.notFound
-        }
-        try await auditWriter.append(AuditEntry(principal, .read, .trajectory, id: id, trajectory: id))
         let etag = ETag.make(id: id, version: record.trajectory.version)
         if ETag.noneMatchHits(input.headers.ifNoneMatch, current: etag) { return .notModified(.init(headers: .init(eTag: etag))) }
         return .ok(.init(headers: .init(eTag: etag), body: .json(.init(record))))
