@@ -8,24 +8,34 @@ private struct PrivateServer {
     let directory: String
     let script: String
 
-    static func start() throws -> PrivateServer {
+    /// Starts a server, runs `body` against it, and removes it whatever happens.
+    static func with(_ body: (PrivateServer) async throws -> Void) async throws {
+        let server = try await start()
+        do {
+            try await body(server)
+        } catch {
+            await server.remove()
+            throw error
+        }
+        await server.remove()
+    }
+
+    private static func start() async throws -> PrivateServer {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let server = PrivateServer(
             directory: "/tmp/vkr." + String(UUID().uuidString.prefix(8)).lowercased(),
             script: root.appendingPathComponent("scripts/test-postgres.sh").path)
-        try server.control("start")
+        try await server.control("start")
         return server
     }
 
-    func control(_ command: String) throws {
+    func control(_ command: String) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [script, command, directory]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        guard try await process.runUntilExit() == 0 else {
             throw PostgresError(kind: .misuse, message: "test-postgres.sh \(command) failed")
         }
     }
@@ -34,8 +44,8 @@ private struct PrivateServer {
         PostgresConfiguration(host: directory, database: "postgres", user: "postgres", sslMode: .disable)
     }
 
-    func remove() {
-        try? control("stop")
+    func remove() async {
+        try? await control("stop")
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
@@ -43,35 +53,35 @@ private struct PrivateServer {
 @Suite("A restarted server")
 struct ServerRestartTests {
     @Test func thePoolRecoversWithoutRestartingTheProcess() async throws {
-        let server = try PrivateServer.start()
-        defer { server.remove() }
-        try await TestDatabase.withClient(maximumConnections: 4, configuration: server.configuration) { client in
-            // Fill the pool with idle connections that the restart will break.
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<4 { group.addTask { try await client.query("SELECT pg_sleep(0.05)") } }
-                try await group.waitForAll()
-            }
-            try server.control("restart")
-            for attempt in 0..<8 {
-                #expect(try await client.query("SELECT \(attempt) AS v")[0].decode(0, as: Int.self) == attempt)
+        try await PrivateServer.with { server in
+            try await TestDatabase.withClient(maximumConnections: 4, configuration: server.configuration) { client in
+                // Fill the pool with idle connections that the restart will break.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<4 { group.addTask { try await client.query("SELECT pg_sleep(0.05)") } }
+                    try await group.waitForAll()
+                }
+                try await server.control("restart")
+                for attempt in 0..<8 {
+                    #expect(try await client.query("SELECT \(attempt) AS v")[0].decode(0, as: Int.self) == attempt)
+                }
             }
         }
     }
 
     @Test func whileTheServerIsDownCallersGetAnErrorNotAHang() async throws {
-        let server = try PrivateServer.start()
-        defer { server.remove() }
-        try await TestDatabase.withClient(maximumConnections: 2, configuration: server.configuration) { client in
-            try await client.query("SELECT 1")
-            try server.control("stop")
-            do {
+        try await PrivateServer.with { server in
+            try await TestDatabase.withClient(maximumConnections: 2, configuration: server.configuration) { client in
                 try await client.query("SELECT 1")
-                Issue.record("a stopped server cannot answer")
-            } catch let error as PostgresError {
-                #expect(error.isConnectionLost)
+                try await server.control("stop")
+                do {
+                    try await client.query("SELECT 1")
+                    Issue.record("a stopped server cannot answer")
+                } catch let error as PostgresError {
+                    #expect(error.isConnectionLost)
+                }
+                try await server.control("resume")
+                #expect(try await client.query("SELECT 5")[0].decode(0, as: Int.self) == 5)
             }
-            try server.control("resume")
-            #expect(try await client.query("SELECT 5")[0].decode(0, as: Int.self) == 5)
         }
     }
 }

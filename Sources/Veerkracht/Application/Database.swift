@@ -19,7 +19,7 @@ public struct Database: Sendable {
         let embedded = EmbeddedPostgres(dataDirectory: settings.dataDirectory + "/pg", logger: logger)
         logger.info("no VEERKRACHT_DATABASE_URL: using the embedded PostgreSQL", metadata: ["dataDirectory": "\(embedded.dataDirectory)"])
         let startsIt = !embedded.isRunning
-        let endpoint = try embedded.start()
+        let endpoint = try await embedded.start()
         var configuration = PostgresConfiguration(
             host: endpoint.socketDirectory, port: endpoint.port, database: "postgres", user: endpoint.user, sslMode: .disable)
         let admin = PostgresClient(configuration: .init(connection: configuration, maximumConnections: 1), logger: logger)

@@ -55,6 +55,23 @@ public struct EmbeddedPostgres: Sendable {
         return "/tmp/vk-" + Self.stableHash(dataDirectory)
     }
 
+    /// `start()` from async code: initdb and pg_ctl block for seconds, and on one of Swift's
+    /// cooperative threads (two on a 2-core machine) that stalls every other task meanwhile.
+    public func start() async throws -> Endpoint {
+        try await Self.onThreadOfItsOwn { try self.start() }
+    }
+
+    /// `stop()` from async code, for the same reason.
+    public func stop() async throws {
+        try await Self.onThreadOfItsOwn { try self.stop() }
+    }
+
+    private static func onThreadOfItsOwn<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result(catching: work)) }
+        }
+    }
+
     /// Creates the cluster if needed, starts it unless it is running, and says where to
     /// connect.
     public func start() throws -> Endpoint {

@@ -22,17 +22,18 @@ struct EmbeddedPostgresTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let embedded = EmbeddedPostgres(dataDirectory: folder, logger: logger)
         defer { try? embedded.stop() }
-        let first = try embedded.start()
+        let first = try await embedded.start()
         let firstAnswer = try await answer(first)
         #expect(firstAnswer == 42)
         // Starting a running cluster is harmless.
-        #expect(try embedded.start() == first)
-        try embedded.stop()
-        let second = try embedded.start()
+        let again = try await embedded.start()
+        #expect(again == first)
+        try await embedded.stop()
+        let second = try await embedded.start()
         #expect(second == first)
         let secondAnswer = try await answer(second)
         #expect(secondAnswer == 42)
-        try embedded.stop()
+        try await embedded.stop()
     }
 
     @Test func aDeepFolderGetsAShortSocketPath() async throws {
@@ -41,11 +42,11 @@ struct EmbeddedPostgresTests {
         let folder = base + "/" + String(repeating: "a-very-long-folder-name/", count: 5) + "pg"
         let embedded = EmbeddedPostgres(dataDirectory: folder, logger: logger)
         defer { try? embedded.stop() }
-        let endpoint = try embedded.start()
+        let endpoint = try await embedded.start()
         #expect((endpoint.socketDirectory + "/.s.PGSQL.5432").utf8.count <= 107)
         let reply = try await answer(endpoint)
         #expect(reply == 42)
-        try embedded.stop()
+        try await embedded.stop()
     }
 
     @Test func theServerDatabaseIsCreatedAndMigrated() async throws {

@@ -148,7 +148,7 @@ struct ProcessTemplateAPITests {
     func migrateLoadsTheTemplatesAndSweepReportsWhatItMarked() async throws {
         let database = try await TestDatabase.makeDatabase()
         let url = try ServerProcessTests.databaseURL(for: database)
-        let migrated = try run(["migrate"], databaseURL: url)
+        let migrated = try await run(["migrate"], databaseURL: url)
         #expect(migrated.status == 0, "\(migrated.output)")
         let ids = try await TestDatabase.withClient(maximumConnections: 1, configuration: database) { client in
             try await client.query("SELECT id FROM process_templates ORDER BY id").map { try $0.decode(0, as: String.self) }
@@ -174,10 +174,10 @@ struct ProcessTemplateAPITests {
                     openedOn: day("2020-01-10"), actor: user.id, on: connection)
             }
         }
-        let swept = try run(["sweep"], databaseURL: url)
+        let swept = try await run(["sweep"], databaseURL: url)
         #expect(swept.status == 0, "\(swept.output)")
         #expect(swept.output.contains("marked 1 deadline missed"), "\(swept.output)")
-        let again = try run(["sweep"], databaseURL: url)
+        let again = try await run(["sweep"], databaseURL: url)
         #expect(again.output.contains("marked 0 deadlines missed"), "\(again.output)")
     }
 
@@ -208,7 +208,7 @@ struct ProcessTemplateAPITests {
     }
 
     /// Runs the `veerkracht` executable to its end with the test database configured.
-    private func run(_ arguments: [String], databaseURL: String) throws -> (status: Int32, output: String) {
+    private func run(_ arguments: [String], databaseURL: String) async throws -> (status: Int32, output: String) {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("veerkracht-\(UUID()).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }
@@ -224,9 +224,8 @@ struct ProcessTemplateAPITests {
         process.standardOutput = output
         process.standardError = output
         process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        let status = try await process.runUntilExit()
         try output.close()
-        return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
     }
 }
