@@ -64,7 +64,9 @@ public final class PostgresClient: Service, Sendable {
     }
 
     public let configuration: Configuration
-    public let threadPool: NIOThreadPool
+    /// Opening a connection blocks (name lookup, TLS, authentication); these threads do only
+    /// that. Statements wait without a thread (`SocketReadiness`).
+    private let threadPool: NIOThreadPool
     private let logger: Logger
     private let state = Mutex(State())
     private let inUseGauge: Gauge
@@ -75,8 +77,7 @@ public final class PostgresClient: Service, Sendable {
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        // One thread per connection plus spares for opening connections.
-        threadPool = NIOThreadPool(numberOfThreads: configuration.maximumConnections + 2)
+        threadPool = NIOThreadPool(numberOfThreads: min(configuration.maximumConnections, 4))
         threadPool.start()
         let prefix = configuration.metricsPrefix
         inUseGauge = Gauge(label: "\(prefix)_connections", dimensions: [("state", "in_use")])

@@ -9,15 +9,14 @@ import Glibc
 import Darwin
 #endif
 
-/// One libpq connection. Every blocking libpq call runs on the connection's thread pool,
-/// never on Swift's cooperative threads. A connection serves one task at a time: a second
-/// task that tries to use it while a statement runs gets a `misuse` error, not a corrupted
-/// protocol stream.
+/// One libpq connection, driven through libpq's non-blocking API: the task that runs a
+/// statement sends it and is suspended until the server answers (`SocketReadiness`), so no
+/// thread blocks on the server. Only opening a connection blocks, on the thread pool given to
+/// `connect`. A connection serves one task at a time: a second task that tries to use it
+/// while a statement runs gets a `misuse` error, not a corrupted protocol stream.
 public final class PostgresConnection: @unchecked Sendable {
     private enum Phase {
         case idle
-        case queued
-        case cancelledBeforeStart
         case running
         case cancelRequested
         case closed
@@ -35,17 +34,18 @@ public final class PostgresConnection: @unchecked Sendable {
 
     private let pointer: OpaquePointer
     private let cancelHandle: OpaquePointer?
-    private let threadPool: NIOThreadPool
     private let noticeSink: Unmanaged<NoticeSink>
     private let state = Mutex(State())
     private let statementCacheCapacity: Int
     public let logger: Logger
 
-    private init(pointer: OpaquePointer, threadPool: NIOThreadPool, statementCacheCapacity: Int, logger: Logger) {
+    private init(pointer: OpaquePointer, statementCacheCapacity: Int, logger: Logger) {
         self.pointer = pointer
         self.statementCacheCapacity = statementCacheCapacity
-        self.threadPool = threadPool
         self.logger = logger
+        // Sends never block: what the socket does not take stays in libpq's buffer until
+        // `sendBuffered` writes it.
+        PQsetnonblocking(pointer, 1)
         self.cancelHandle = PQgetCancel(pointer)
         self.noticeSink = Unmanaged.passRetained(NoticeSink(logger: logger))
         PQsetNoticeReceiver(pointer, postgresNoticeReceiver, noticeSink.toOpaque())
@@ -62,16 +62,10 @@ public final class PostgresConnection: @unchecked Sendable {
         configuration: PostgresConfiguration, threadPool: NIOThreadPool, logger: Logger
     ) async throws -> PostgresConnection {
         try await threadPool.runIfActive {
-            try connectBlocking(configuration: configuration, threadPool: threadPool, logger: logger)
+            PostgresConnection(
+                pointer: try openHandle(configuration),
+                statementCacheCapacity: configuration.preparedStatementCacheSize, logger: logger)
         }
-    }
-
-    private static func connectBlocking(
-        configuration: PostgresConfiguration, threadPool: NIOThreadPool, logger: Logger
-    ) throws -> PostgresConnection {
-        PostgresConnection(
-            pointer: try openHandle(configuration), threadPool: threadPool,
-            statementCacheCapacity: configuration.preparedStatementCacheSize, logger: logger)
     }
 
     /// Opens a raw libpq handle (blocking); the caller owns it.
@@ -109,10 +103,9 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
         try Self.checkParameterCount(query)
-        let result = try await run { pointer, queued throws(PostgresError) in
-            try self.pipeline(pointer, queued + [query])
-        }
-        return PostgresRows(result: result)
+        return PostgresRows(result: try await roundTrip { queued throws(PostgresError) in
+            try await self.pipeline(queued + [query])
+        })
     }
 
     /// Records a statement whose rows the caller does not need. It is not sent now but with
@@ -147,7 +140,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Sends the queued statements in one round trip; does nothing when none are queued.
     public func flush() async throws {
         guard state.withLock({ !$0.queuedStatements.isEmpty }) else { return }
-        _ = try await run { pointer, queued throws(PostgresError) in try self.pipeline(pointer, queued) }
+        _ = try await roundTrip { queued throws(PostgresError) in try await self.pipeline(queued) }
     }
 
     /// Drops the queued statements unsent.
@@ -170,13 +163,33 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs SQL text that may hold several statements and no parameters, such as a migration
     /// file. Never pass it text that contains input from outside. Queued statements are sent
-    /// first, in a round trip of their own (a script cannot join a pipeline), within the same
-    /// trip to the thread pool; if one fails, the script does not run.
+    /// first, in a round trip of their own (a script cannot join a pipeline); if one fails,
+    /// the script does not run. The first statement that fails throws.
     public func execute(unsafeScript sql: String) async throws {
-        _ = try await run { pointer, queued throws(PostgresError) in
-            if !queued.isEmpty { _ = try self.pipeline(pointer, queued) }
+        _ = try await roundTrip { queued throws(PostgresError) in
+            if !queued.isEmpty { _ = try await self.pipeline(queued) }
             self.countRoundTrip()
-            return try self.interpret(PQexec(pointer, sql))
+            guard PQsendQuery(self.pointer, sql) == 1 else { throw self.abandon(self.connectionError()) }
+            try await self.sendBuffered()
+            var last: PostgresResult?
+            var failure: PostgresError?
+            // One result per statement, then NULL; after a failure the server runs no more.
+            while let result = await self.nextResult() {
+                switch PQresultStatus(result) {
+                case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+                    last = PostgresResult(result)
+                case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
+                    let error = self.serverError(result)
+                    if failure == nil { failure = error }
+                default:
+                    PQclear(result)
+                    throw self.abandon(self.unsupported)
+                }
+            }
+            if let failure { throw self.adjusted(failure) }
+            guard PQstatus(self.pointer) == CONNECTION_OK else { throw self.adjusted(self.connectionError()) }
+            guard let last else { throw self.abandon(self.connectionError()) }
+            return last
         }
     }
 
@@ -186,8 +199,8 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Statements this connection has prepared, by text and parameter types: a repeated
-    /// statement skips parsing and planning on the server. Touched only inside `runBlocking`,
-    /// which one thread at a time runs for a connection; so is `statementNumber`.
+    /// statement skips parsing and planning on the server. Touched only inside `roundTrip`,
+    /// which one task at a time runs for a connection; so is `statementNumber`.
     private var preparedStatements: [StatementKey: String] = [:]
     /// Numbers statement names, which are never reused: a name made from the cache's size
     /// could be one that exists already after a prepare earlier in the same pipeline failed.
@@ -201,10 +214,9 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Sends `statements` in one pipeline with one sync (one round trip) and reads every
     /// result. Returns the last statement's rows, or throws the first failure: after an error
-    /// the server skips the rest up to the sync. Leaves pipeline mode again, so that PQexec
-    /// works between round trips. A blocking connection cannot deadlock on a long pipeline:
-    /// libpq reads what the server sends while it waits to write.
-    private func pipeline(_ pointer: OpaquePointer, _ statements: [PostgresQuery]) throws(PostgresError) -> PostgresResult {
+    /// the server skips the rest up to the sync. Leaves pipeline mode again, so that a script
+    /// can be sent between round trips.
+    private func pipeline(_ statements: [PostgresQuery]) async throws(PostgresError) -> PostgresResult {
         guard PQenterPipelineMode(pointer) == 1 else { throw connectionError() }
         countRoundTrip()
         var steps: [Step] = []
@@ -213,13 +225,14 @@ public final class PostgresConnection: @unchecked Sendable {
             guard send(statement, pointer, preparing: &preparing, steps: &steps) else { throw abandon(connectionError()) }
         }
         guard PQpipelineSync(pointer) == 1 else { throw abandon(connectionError()) }
+        try await sendBuffered()
 
         var failure: PostgresError?
         var last: PostgresResult?
         // Each step's result is followed by a NULL; the sync's result ends the pipeline.
         var index = 0
         while true {
-            let result = PQgetResult(pointer)
+            let result = await nextResult()
             guard PQstatus(pointer) == CONNECTION_OK else {
                 let lost = failure ?? result.map(serverError) ?? connectionError()
                 if failure != nil, let result { PQclear(result) }
@@ -326,17 +339,18 @@ public final class PostgresConnection: @unchecked Sendable {
         state.withLock { $0.roundTrips += 1 }
     }
 
-    /// Runs blocking libpq work on the thread pool, with cancellation that reaches the server.
-    /// The work is handed the statements queued so far, which it owns from then on.
-    private func run(
-        _ body: @escaping @Sendable (OpaquePointer, [PostgresQuery]) throws(PostgresError) -> PostgresResult
+    /// Runs one exchange with the server from the calling task, with cancellation that
+    /// reaches the server. The work is handed the statements queued so far, which it owns
+    /// from then on.
+    private func roundTrip(
+        _ body: ([PostgresQuery]) async throws(PostgresError) -> PostgresResult
     ) async throws -> PostgresResult {
         if Task.isCancelled { throw PostgresError(kind: .cancelled, message: "the task was cancelled") }
         let (ticket, queued) = try state.withLock { state throws(PostgresError) -> (UInt64, [PostgresQuery]) in
             switch state.phase {
             case .idle:
                 state.ticket &+= 1
-                state.phase = .queued
+                state.phase = .running
                 defer { state.queuedStatements = [] }
                 return (state.ticket, state.queuedStatements)
             case .closed:
@@ -345,49 +359,46 @@ public final class PostgresConnection: @unchecked Sendable {
                 throw PostgresError.misuse("a connection serves one task at a time")
             }
         }
-        do {
-            return try await withTaskCancellationHandler {
-                try await threadPool.runIfActive { try self.runBlocking(ticket: ticket, queued: queued, body) }
-            } onCancel: {
-                self.cancel(ticket: ticket)
-            }
-        } catch is NIOThreadPoolError.ThreadPoolInactive {
-            state.withLock { if $0.ticket == ticket, $0.phase == .queued { $0.phase = .idle } }
-            throw PostgresError(kind: .poolClosed, message: "the database thread pool has shut down")
+        defer { state.withLock { if $0.phase != .closed { $0.phase = .idle } } }
+        return try await withTaskCancellationHandler {
+            try await body(queued)
+        } onCancel: {
+            self.cancel(ticket: ticket)
         }
     }
 
-    private func runBlocking(
-        ticket: UInt64, queued: [PostgresQuery],
-        _ body: (OpaquePointer, [PostgresQuery]) throws(PostgresError) -> PostgresResult
-    ) throws(PostgresError) -> PostgresResult {
-        let mayStart = state.withLock { state -> Bool in
-            guard state.phase == .queued else {
-                if state.phase == .cancelledBeforeStart { state.phase = .idle }
-                return false
+    /// Waits until libpq has written what it buffered, reading meanwhile what the server
+    /// sends, so that a long pipeline cannot deadlock with both sides waiting to write.
+    private func sendBuffered() async throws(PostgresError) {
+        while true {
+            switch PQflush(pointer) {
+            case 0:
+                return
+            case 1:
+                await SocketReadiness.shared.wait(for: PQsocket(pointer), orWritable: true)
+                guard PQconsumeInput(pointer) == 1 else { throw abandon(connectionError()) }
+            default:
+                throw abandon(connectionError())
             }
-            state.phase = .running
-            return true
         }
-        guard mayStart else { throw PostgresError(kind: .cancelled, message: "the task was cancelled") }
-        defer { state.withLock { if $0.phase != .closed { $0.phase = .idle } } }
-        return try body(pointer, queued)
+    }
+
+    /// The next result, as PQgetResult returns it, waiting for the server without blocking a
+    /// thread. When the connection fails, PQgetResult reports it without waiting.
+    private func nextResult() async -> OpaquePointer? {
+        while PQisBusy(pointer) == 1 {
+            await SocketReadiness.shared.wait(for: PQsocket(pointer))
+            guard PQconsumeInput(pointer) == 1 else { break }
+        }
+        return PQgetResult(pointer)
     }
 
     private func cancel(ticket: UInt64) {
         let sent = state.withLock { state -> Bool in
-            guard state.ticket == ticket else { return false }
-            switch state.phase {
-            case .queued:
-                state.phase = .cancelledBeforeStart
-                return false
-            case .running:
-                state.phase = .cancelRequested
-                sendCancelRequest()
-                return true
-            default:
-                return false
-            }
+            guard state.ticket == ticket, state.phase == .running else { return false }
+            state.phase = .cancelRequested
+            sendCancelRequest()
+            return true
         }
         guard sent else { return }
         // A cancel request that reaches the server before the statement does is ignored, so
@@ -412,19 +423,6 @@ public final class PostgresConnection: @unchecked Sendable {
         guard let cancelHandle else { return }
         var buffer = [CChar](repeating: 0, count: 256)
         _ = PQcancel(cancelHandle, &buffer, Int32(buffer.count))
-    }
-
-    private func interpret(_ result: OpaquePointer?) throws(PostgresError) -> PostgresResult {
-        guard let result else { throw connectionError() }
-        switch PQresultStatus(result) {
-        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-            return PostgresResult(result)
-        case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
-            throw adjusted(serverError(result))
-        default:
-            PQclear(result)
-            throw abandon(unsupported)
-        }
     }
 
     /// The error a failed result reports; clears the result.

@@ -118,6 +118,19 @@ struct PipelineTests {
         }
     }
 
+    /// The server writes answers while the pipeline is still being sent; a connection that only
+    /// wrote until its buffer drained would wait forever on a server waiting for it to read.
+    @Test func aPipelineWhoseAnswersFillTheSocketWhileItIsSentCompletes() async throws {
+        try await TestDatabase.withClient(maximumConnections: 1) { client in
+            try await client.withConnection { connection in
+                let padding = String(repeating: "p", count: 20_000)
+                for _ in 0..<400 { try connection.queue("SELECT repeat('x', 50000), \(padding)::text") }
+                let last = try await connection.query("SELECT length(\(padding)::text)")[0].decode(0, as: Int32.self)
+                #expect(last == 20_000)
+            }
+        }
+    }
+
     @Test func queuedStatementsAndCommitLandInOneRoundTrip() async throws {
         try await TestDatabase.withClient(maximumConnections: 1) { client in
             try await client.query("CREATE TABLE t (v int)")
