@@ -103,9 +103,31 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
         try Self.checkParameterCount(query)
-        return PostgresRows(result: try await roundTrip { queued throws(PostgresError) in
-            try await self.pipeline(queued + [query])
-        })
+        let results = try await roundTrip { queued throws(PostgresError) in
+            try await self.pipeline(queued + [query], keeping: 1)
+        }
+        return PostgresRows(result: results[0])
+    }
+
+    /// Runs statements in one round trip, in order (each sees what the ones before it
+    /// wrote), after the queued ones, and decodes each one's rows. The first that fails
+    /// throws, and the ones after it do not run.
+    public func run<each Value>(_ statements: repeat PostgresStatement<each Value>) async throws -> (repeat each Value) {
+        var queries: [PostgresQuery] = []
+        for statement in repeat each statements {
+            try Self.checkParameterCount(statement.query)
+            queries.append(statement.query)
+        }
+        let sent = queries
+        let results = try await roundTrip { queued throws(PostgresError) in
+            try await self.pipeline(queued + sent, keeping: sent.count)
+        }
+        var next = 0
+        func decode<V>(_ statement: PostgresStatement<V>) throws -> V {
+            defer { next += 1 }
+            return try statement.decode(PostgresRows(result: results[next]))
+        }
+        return (repeat try decode(each statements))
     }
 
     /// Records a statement whose rows the caller does not need. It is not sent now but with
@@ -140,7 +162,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Sends the queued statements in one round trip; does nothing when none are queued.
     public func flush() async throws {
         guard state.withLock({ !$0.queuedStatements.isEmpty }) else { return }
-        _ = try await roundTrip { queued throws(PostgresError) in try await self.pipeline(queued) }
+        _ = try await roundTrip { queued throws(PostgresError) in try await self.pipeline(queued, keeping: 0) }
     }
 
     /// Drops the queued statements unsent.
@@ -167,7 +189,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// the script does not run. The first statement that fails throws.
     public func execute(unsafeScript sql: String) async throws {
         _ = try await roundTrip { queued throws(PostgresError) in
-            if !queued.isEmpty { _ = try await self.pipeline(queued) }
+            if !queued.isEmpty { _ = try await self.pipeline(queued, keeping: 0) }
             self.countRoundTrip()
             guard PQsendQuery(self.pointer, sql) == 1 else { throw self.abandon(self.connectionError()) }
             try await self.sendBuffered()
@@ -209,26 +231,29 @@ public final class PostgresConnection: @unchecked Sendable {
     /// What the server answers, in order, for one pipeline.
     private enum Step {
         case prepare(StatementKey, name: String)
-        case statement
+        case statement(kept: Bool)
     }
 
     /// Sends `statements` in one pipeline with one sync (one round trip) and reads every
-    /// result. Returns the last statement's rows, or throws the first failure: after an error
-    /// the server skips the rest up to the sync. Leaves pipeline mode again, so that a script
-    /// can be sent between round trips.
-    private func pipeline(_ statements: [PostgresQuery]) async throws(PostgresError) -> PostgresResult {
+    /// result. Returns the rows of the last `kept` statements, or throws the first failure:
+    /// after an error the server skips the rest up to the sync. Leaves pipeline mode again, so
+    /// that a script can be sent between round trips.
+    private func pipeline(_ statements: [PostgresQuery], keeping kept: Int) async throws(PostgresError) -> [PostgresResult] {
+        guard !statements.isEmpty else { throw .misuse("there was no statement to send") }
         guard PQenterPipelineMode(pointer) == 1 else { throw connectionError() }
         countRoundTrip()
         var steps: [Step] = []
         var preparing: [StatementKey: String] = [:]
-        for statement in statements {
-            guard send(statement, pointer, preparing: &preparing, steps: &steps) else { throw abandon(connectionError()) }
+        for (offset, statement) in statements.enumerated() {
+            guard send(statement, pointer, kept: offset >= statements.count - kept, preparing: &preparing, steps: &steps) else {
+                throw abandon(connectionError())
+            }
         }
         guard PQpipelineSync(pointer) == 1 else { throw abandon(connectionError()) }
         try await sendBuffered()
 
         var failure: PostgresError?
-        var last: PostgresResult?
+        var results: [PostgresResult] = []
         // Each step's result is followed by a NULL; the sync's result ends the pipeline.
         var index = 0
         while true {
@@ -254,12 +279,13 @@ public final class PostgresConnection: @unchecked Sendable {
             }
             switch status {
             case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-                if case .prepare(let key, let name) = steps[index] {
+                switch steps[index] {
+                case .prepare(let key, let name):
                     preparedStatements[key] = name
                     PQclear(result)
-                } else if index == steps.count - 1 {
-                    last = PostgresResult(result)
-                } else {
+                case .statement(kept: true):
+                    results.append(PostgresResult(result))
+                case .statement(kept: false):
                     PQclear(result)
                 }
             case PGRES_PIPELINE_ABORTED:
@@ -274,15 +300,14 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         guard PQexitPipelineMode(pointer) == 1 else { throw abandon(connectionError()) }
         if let failure { throw adjusted(failure) }
-        guard let last else { throw .misuse("there was no statement to send") }
-        return last
+        return results
     }
 
     /// Appends one statement to the pipeline: through the statement cache, preparing it in the
     /// same pipeline the first time, or unnamed when the cache is full. False when libpq
     /// refused to send it.
     private func send(
-        _ statement: PostgresQuery, _ pointer: OpaquePointer,
+        _ statement: PostgresQuery, _ pointer: OpaquePointer, kept: Bool,
         preparing: inout [StatementKey: String], steps: inout [Step]
     ) -> Bool {
         let bindings = statement.bindings
@@ -326,7 +351,7 @@ public final class PostgresConnection: @unchecked Sendable {
                                     lengths.baseAddress, formats.baseAddress, 1)
                             }
                             guard sent == 1 else { return false }
-                            steps.append(.statement)
+                            steps.append(.statement(kept: kept))
                             return true
                         }
                     }
@@ -342,9 +367,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one exchange with the server from the calling task, with cancellation that
     /// reaches the server. The work is handed the statements queued so far, which it owns
     /// from then on.
-    private func roundTrip(
-        _ body: ([PostgresQuery]) async throws(PostgresError) -> PostgresResult
-    ) async throws -> PostgresResult {
+    private func roundTrip<Value>(
+        _ body: ([PostgresQuery]) async throws(PostgresError) -> Value
+    ) async throws -> Value {
         if Task.isCancelled { throw PostgresError(kind: .cancelled, message: "the task was cancelled") }
         let (ticket, queued) = try state.withLock { state throws(PostgresError) -> (UInt64, [PostgresQuery]) in
             switch state.phase {

@@ -118,6 +118,39 @@ struct PipelineTests {
         }
     }
 
+    @Test func statementsRunTogetherReturnEachOnesRowsAndSeeEarlierWrites() async throws {
+        try await TestDatabase.withClient(maximumConnections: 1) { client in
+            try await client.query("CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY, v int)")
+            try await client.withConnection { connection in
+                let before = connection.roundTrips
+                try connection.queue("INSERT INTO t (v) VALUES (\(1))")
+                let (inserted, total, count) = try await connection.run(
+                    PostgresStatement("INSERT INTO t (v) VALUES (\(41)) RETURNING v") { try $0[0].decode(0, as: Int32.self) },
+                    PostgresStatement("SELECT sum(v)::int4 FROM t") { try $0[0].decode(0, as: Int32.self) },
+                    PostgresStatement("SELECT count(*) FROM t") { $0.count })
+                #expect(inserted == 41)
+                #expect(total == 42)
+                #expect(count == 1)
+                #expect(connection.roundTrips == before + 1)
+            }
+        }
+    }
+
+    @Test func aFailingStatementStopsTheOnesRunWithIt() async throws {
+        try await TestDatabase.withClient(maximumConnections: 1) { client in
+            try await client.query("CREATE TABLE t (v int CHECK (v > 0))")
+            await #expect(throws: PostgresError.self) {
+                try await client.withConnection { connection in
+                    _ = try await connection.run(
+                        PostgresStatement("INSERT INTO t VALUES (\(-1))") { $0.affectedRows },
+                        PostgresStatement("INSERT INTO t VALUES (\(2))") { $0.affectedRows })
+                }
+            }
+            let landed = try await values(client)
+            #expect(landed.isEmpty)
+        }
+    }
+
     /// The server writes answers while the pipeline is still being sent; a connection that only
     /// wrote until its buffer drained would wait forever on a server waiting for it to read.
     @Test func aPipelineWhoseAnswersFillTheSocketWhileItIsSentCompletes() async throws {

@@ -68,20 +68,21 @@ extension VeerkrachtAPIService {
                     guard facts.status.isOpen else { throw Problem.conflict(TrajectoryRuleError.closedIsReadOnly.description) }
                 }
                 // Refused input, or a closed case, is refused before anything is written. The
-                // usual case inserts first and then reads the situation with the new contact in
-                // it, one read that checks the contact and gives the next due date (a refusal
-                // there rolls the insert back).
+                // usual case inserts and, in the same round trip, reads the situation with the
+                // new contact in it: one read that checks the contact and gives the next due
+                // date (a refusal there rolls the insert back).
                 if !inputIssues.isEmpty || !facts.status.isOpen {
                     try check(try await contactDue.situation(trajectoryID: trajectoryID, on: connection))
                 }
-                let moment = try await contacts.createMoment(ContactMoment(
-                    id: id, trajectoryID: trajectoryID, occurredAt: body.occurredAt, channel: .init(body.channel),
-                    initiative: .init(body.initiative), madeBy: .init(body.madeBy), summary: body.summary, wellbeing: wellbeing,
-                    nextContactOn: nextContactOn, recordedBy: principal.userID), on: connection)
-                guard let moment else {
+                let (inserted, situation) = try await connection.run(
+                    contacts.insert(ContactMoment(
+                        id: id, trajectoryID: trajectoryID, occurredAt: body.occurredAt, channel: .init(body.channel),
+                        initiative: .init(body.initiative), madeBy: .init(body.madeBy), summary: body.summary, wellbeing: wellbeing,
+                        nextContactOn: nextContactOn, recordedBy: principal.userID)),
+                    contactDue.situation(trajectoryID: trajectoryID))
+                guard let moment = inserted else {
                     throw Problem(.idempotencyKeyReused, detail: "This Idempotency-Key was used before, more than a day ago; use a new key")
                 }
-                let situation = try await contactDue.situation(trajectoryID: trajectoryID, on: connection)
                 try check(situation)
                 try await timeline.append(
                     .contactRecorded, trajectory: trajectoryID, actor: principal.userID, payload: ContactRecorded(moment), on: connection)

@@ -9,7 +9,12 @@ public struct ContactDueStore: Sendable {
     /// What the contact-due rule needs about one trajectory, in one statement; nil when the
     /// trajectory does not exist.
     public func situation(trajectoryID: UUID, on connection: PostgresConnection) async throws -> ContactSituation? {
-        let rows = try await connection.query("""
+        try await connection.run(situation(trajectoryID: trajectoryID))
+    }
+
+    /// What the schedule of trajectory `id` depends on, as one statement.
+    public func situation(trajectoryID: UUID) -> PostgresStatement<ContactSituation?> {
+        PostgresStatement("""
             SELECT t.status, t.opened_at, a.starts_on, a.ended_on, pt.definition -> 'contactPolicy' AS policy,
                    p.channel, p.contact_person, p.not_before, p.every_days,
                    latest.occurred_at AS last_contact_at, latest.next_contact_on
@@ -22,17 +27,18 @@ public struct ContactDueStore: Sendable {
                 WHERE c.trajectory_id = t.id ORDER BY c.occurred_at DESC, c.id DESC LIMIT 1
             ) latest ON true
             WHERE t.id = \(trajectoryID)
-            """)
-        guard let row = try rows.singleRow() else { return nil }
-        return ContactSituation(
-            isOpen: try row.decode("status", as: TrajectoryStatus.self).isOpen,
-            absenceStart: try row.decode("starts_on"), absenceEnd: try row.decode("ended_on"),
-            openedOn: CalendarDate.today(at: try row.decode("opened_at")),
-            policy: try row.decode("policy", as: PostgresJSON<ContactPolicy>?.self)?.value,
-            preferences: ContactPreferences(
-                channel: try row.decode("channel"), contactPerson: try row.decode("contact_person"),
-                notBefore: try row.decode("not_before"), preferredEveryDays: try row.decode("every_days")),
-            lastContactAt: try row.decode("last_contact_at"), agreedNextContactOn: try row.decode("next_contact_on"))
+            """) { rows in
+            guard let row = try rows.singleRow() else { return nil }
+            return ContactSituation(
+                isOpen: try row.decode("status", as: TrajectoryStatus.self).isOpen,
+                absenceStart: try row.decode("starts_on"), absenceEnd: try row.decode("ended_on"),
+                openedOn: CalendarDate.today(at: try row.decode("opened_at")),
+                policy: try row.decode("policy", as: PostgresJSON<ContactPolicy>?.self)?.value,
+                preferences: ContactPreferences(
+                    channel: try row.decode("channel"), contactPerson: try row.decode("contact_person"),
+                    notBefore: try row.decode("not_before"), preferredEveryDays: try row.decode("every_days")),
+                lastContactAt: try row.decode("last_contact_at"), agreedNextContactOn: try row.decode("next_contact_on"))
+        }
     }
 
     /// Recomputes the trajectory's last contact and next contact due date (with

@@ -24,8 +24,10 @@ public struct ContactStore: Sendable {
 
     /// Nil when a contact moment with this id exists already (an id derived from an
     /// Idempotency-Key that was used before and has since been forgotten).
-    public func createMoment(_ moment: ContactMoment, on connection: PostgresConnection) async throws -> ContactMoment? {
-        try await connection.query("""
+    /// Records a contact moment; nil when its id exists already. A statement, so that the
+    /// contact's effect on the schedule can be read in the same round trip.
+    public func insert(_ moment: ContactMoment) -> PostgresStatement<ContactMoment?> {
+        PostgresStatement("""
             INSERT INTO contact_moments (id, trajectory_id, occurred_at, channel, initiative, made_by, summary, wellbeing,
                                          next_contact_on, recorded_by)
             VALUES (\(moment.id), \(moment.trajectoryID), \(moment.occurredAt), \(moment.channel), \(moment.initiative),
@@ -33,7 +35,7 @@ public struct ContactStore: Sendable {
                     \(moment.recordedBy))
             ON CONFLICT (id) DO NOTHING
             RETURNING \(unsafeRaw: Self.momentColumns)
-            """).singleRow().map(Self.moment(from:))
+            """) { try $0.singleRow().map(Self.moment(from:)) }
     }
 
     /// The contact moment, if it belongs to that trajectory.
