@@ -222,16 +222,18 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Statements this connection has prepared, by text and parameter types: a repeated
     /// statement skips parsing and planning on the server. Touched only inside `roundTrip`,
-    /// which one task at a time runs for a connection; so is `statementNumber`.
+    /// which one task at a time runs for a connection; so are `statementNumber` and `columnLayouts`.
     private var preparedStatements: [StatementKey: String] = [:]
     /// Numbers statement names, which are never reused: a name made from the cache's size
     /// could be one that exists already after a prepare earlier in the same pipeline failed.
     private var statementNumber = 0
+    /// The columns each prepared statement answers with, by statement name.
+    private var columnLayouts: [String: ColumnLayout] = [:]
 
     /// What the server answers, in order, for one pipeline.
     private enum Step {
         case prepare(StatementKey, name: String)
-        case statement(kept: Bool)
+        case statement(kept: Bool, prepared: String?)
     }
 
     /// Sends `statements` in one pipeline with one sync (one round trip) and reads every
@@ -283,9 +285,11 @@ public final class PostgresConnection: @unchecked Sendable {
                 case .prepare(let key, let name):
                     preparedStatements[key] = name
                     PQclear(result)
-                case .statement(kept: true):
-                    results.append(PostgresResult(result))
-                case .statement(kept: false):
+                case .statement(kept: true, let prepared):
+                    let columns = prepared.flatMap { columnLayouts[$0] } ?? ColumnLayout(result)
+                    if let prepared { columnLayouts[prepared] = columns }
+                    results.append(PostgresResult(result, columns: columns))
+                case .statement(kept: false, _):
                     PQclear(result)
                 }
             case PGRES_PIPELINE_ABORTED:
@@ -351,7 +355,7 @@ public final class PostgresConnection: @unchecked Sendable {
                                     lengths.baseAddress, formats.baseAddress, 1)
                             }
                             guard sent == 1 else { return false }
-                            steps.append(.statement(kept: kept))
+                            steps.append(.statement(kept: kept, prepared: name))
                             return true
                         }
                     }

@@ -1,35 +1,49 @@
 import CLibPQ
 
-/// Owns one `PGresult` and clears it when the last reference goes. A result is immutable
-/// once libpq hands it over, so reading it from several threads is safe.
-final class PostgresResult: @unchecked Sendable {
-    let pointer: OpaquePointer
-    let rowCount: Int
-    let columnNames: [String]
-    let columnTypes: [PostgresType]
-    let columnIndex: [String: Int]
-    let affectedRows: Int
+/// The names and types of a result's columns. A prepared statement answers with the same
+/// columns every time, so a connection reads them once per statement, not once per result.
+final class ColumnLayout: Sendable {
+    let names: [String]
+    let types: [PostgresType]
+    let index: [String: Int]
 
-    init(_ pointer: OpaquePointer) {
-        self.pointer = pointer
-        rowCount = Int(PQntuples(pointer))
-        let columns = Int(PQnfields(pointer))
+    init(_ result: OpaquePointer) {
+        let columns = Int(PQnfields(result))
         var names: [String] = []
         var types: [PostgresType] = []
         var index: [String: Int] = [:]
         names.reserveCapacity(columns)
         types.reserveCapacity(columns)
         for column in 0..<columns {
-            let name = PQfname(pointer, Int32(column)).map { String(cString: $0) } ?? "?column?"
+            let name = PQfname(result, Int32(column)).map { String(cString: $0) } ?? "?column?"
             names.append(name)
-            types.append(PostgresType(rawValue: PQftype(pointer, Int32(column))))
+            types.append(PostgresType(rawValue: PQftype(result, Int32(column))))
             if index[name] == nil { index[name] = column }
         }
-        columnNames = names
-        columnTypes = types
-        columnIndex = index
+        self.names = names
+        self.types = types
+        self.index = index
+    }
+}
+
+/// Owns one `PGresult` and clears it when the last reference goes. A result is immutable
+/// once libpq hands it over, so reading it from several threads is safe.
+final class PostgresResult: @unchecked Sendable {
+    let pointer: OpaquePointer
+    let rowCount: Int
+    let columns: ColumnLayout
+    let affectedRows: Int
+
+    init(_ pointer: OpaquePointer, columns: ColumnLayout? = nil) {
+        self.pointer = pointer
+        rowCount = Int(PQntuples(pointer))
+        self.columns = columns ?? ColumnLayout(pointer)
         affectedRows = PQcmdTuples(pointer).flatMap { Int(String(cString: $0)) } ?? 0
     }
+
+    var columnNames: [String] { columns.names }
+    var columnTypes: [PostgresType] { columns.types }
+    var columnIndex: [String: Int] { columns.index }
 
     deinit { PQclear(pointer) }
 }
