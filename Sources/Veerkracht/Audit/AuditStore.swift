@@ -16,7 +16,7 @@ public struct AuditStore: Sendable {
     /// and a failure is thrown there. One statement for any number of entries: each entry's
     /// roles travel as one comma-separated text (role codes hold no commas), since an array of
     /// arrays does not unnest row by row.
-    public func append(_ entries: [AuditEntry], on connection: PostgresConnection) async throws {
+    public func append(_ entries: [AuditEntry], on connection: PostgresConnection) throws {
         guard !entries.isEmpty else { return }
         try connection.queue("""
             INSERT INTO audit_log (actor_id, actor_roles, action, resource_type, resource_id, trajectory_id, request_id, outcome)
@@ -29,8 +29,8 @@ public struct AuditStore: Sendable {
             """)
     }
 
-    public func append(_ entry: AuditEntry, on connection: PostgresConnection) async throws {
-        try await append([entry], on: connection)
+    public func append(_ entry: AuditEntry, on connection: PostgresConnection) throws {
+        try append([entry], on: connection)
     }
 
     public struct Filter: Sendable {

@@ -22,7 +22,7 @@ extension VeerkrachtAPIService {
         try Input.check(issues)
         let (moments, next) = try await withCase(trajectoryID, .read, audit: .list, .contactMoment) { _, connection in
             let found = try await contacts.moments(trajectoryID: trajectoryID, page: page, on: connection)
-            try await auditTrail.append(
+            try auditTrail.append(
                 found.moments.map { AuditEntry(principal, .list, .contactMoment, id: $0.id, trajectory: trajectoryID) }, on: connection)
             return found
         }
@@ -84,9 +84,9 @@ extension VeerkrachtAPIService {
                     throw Problem(.idempotencyKeyReused, detail: "This Idempotency-Key was used before, more than a day ago; use a new key")
                 }
                 try check(situation)
-                try await timeline.append(
+                try timeline.append(
                     .contactRecorded, trajectory: trajectoryID, actor: principal.userID, payload: ContactRecorded(moment), on: connection)
-                try await contactDue.refresh(trajectoryID: trajectoryID, situation: situation, at: now, on: connection)
+                try contactDue.refresh(trajectoryID: trajectoryID, situation: situation, at: now, on: connection)
                 return Created(Components.Schemas.ContactMoment(moment), href: Href.contactMoment(moment.id, of: trajectoryID),
                     etag: ETag.make(id: moment.id, version: moment.version))
             }.created
@@ -144,7 +144,7 @@ extension VeerkrachtAPIService {
             guard let updated = try await contacts.updateMoment(id: id, version: current.version, changes, on: connection) else {
                 throw Problem(.preconditionFailed, detail: "The resource changed since you read it; read it again and retry")
             }
-            try await timeline.append(
+            try timeline.append(
                 .contactUpdated, trajectory: trajectoryID, actor: principal.userID,
                 payload: ContactUpdated(updated, changed: Self.changedProperties(changes)), on: connection)
             try await contactDue.refresh(trajectoryID: trajectoryID, at: now(), on: connection)
@@ -206,7 +206,7 @@ extension VeerkrachtAPIService {
                 try ETag.requireMatch(input.headers.ifMatch, current: Self.preferencesETag(trajectoryID, current))
             }
             let stored = try await contacts.replacePreferences(trajectoryID: trajectoryID, with: preferences, on: connection)
-            try await timeline.append(
+            try timeline.append(
                 .contactPreferencesChanged, trajectory: trajectoryID, actor: principal.userID,
                 payload: ContactPreferencesChanged(preferences), on: connection)
             try await contactDue.refresh(trajectoryID: trajectoryID, at: now(), on: connection)

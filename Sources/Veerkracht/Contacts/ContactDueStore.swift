@@ -47,11 +47,11 @@ public struct ContactDueStore: Sendable {
     /// trajectory's status or template, its absence's start or end. `now` is the service's
     /// clock: it decides whether the absence is already over.
     public func refresh(trajectoryID: UUID, at now: Date, on connection: PostgresConnection) async throws {
-        try await refresh(trajectoryID: trajectoryID, situation: try await situation(trajectoryID: trajectoryID, on: connection), at: now, on: connection)
+        try refresh(trajectoryID: trajectoryID, situation: try await situation(trajectoryID: trajectoryID, on: connection), at: now, on: connection)
     }
 
     /// `refresh` from a situation just read in this transaction.
-    public func refresh(trajectoryID: UUID, situation: ContactSituation?, at now: Date, on connection: PostgresConnection) async throws {
+    public func refresh(trajectoryID: UUID, situation: ContactSituation?, at now: Date, on connection: PostgresConnection) throws {
         guard let situation else { return }
         let due = ContactSchedule.nextDue(situation, today: CalendarDate.today(at: now))
         // Unchanged columns are not rewritten, so a refresh costs no row version. Queued: nothing

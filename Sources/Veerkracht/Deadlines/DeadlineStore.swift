@@ -93,7 +93,7 @@ public struct DeadlineStore: Sendable {
         var schedule = DeadlineSchedule(template: template, events: try await eventDates(of: trajectoryID, on: connection))
         for (event, date) in known where template.recognisedEvents.contains(event) {
             let recorded = try await upsert(event, occurredOn: date, trajectoryID: trajectoryID, actor: actor, on: connection)
-            try await timeline.append(
+            try timeline.append(
                 .triggerRecorded, trajectory: trajectoryID, actor: actor,
                 payload: TriggerTimelinePayload(event: event.rawValue, occurredOn: recorded.occurredOn), on: connection)
             schedule.record(event, on: date)
@@ -138,7 +138,7 @@ public struct DeadlineStore: Sendable {
             return TriggerRecording(event: current, previousOccurredOn: previous, changed: false, affected: [])
         }
         let recorded = try await upsert(event, occurredOn: occurredOn, trajectoryID: trajectoryID, actor: actor, on: connection)
-        try await timeline.append(
+        try timeline.append(
             .triggerRecorded, trajectory: trajectoryID, actor: actor,
             payload: TriggerTimelinePayload(event: event.rawValue, occurredOn: occurredOn, previousOccurredOn: previous),
             on: connection)
@@ -216,8 +216,8 @@ public struct DeadlineStore: Sendable {
                 updated = try await insert(
                     code, dueOn: dueOn, metOn: metOn, templateID: schedule.template.id, trajectoryID: trajectoryID, actor: actor,
                     on: connection)
-                try await append(.deadlineCreated, updated, event: milestone?.trigger, actor: actor, on: connection)
-                if metOn != nil { try await append(.deadlineMet, updated, event: milestone?.metBy, actor: actor, on: connection) }
+                try append(.deadlineCreated, updated, event: milestone?.trigger, actor: actor, on: connection)
+                if metOn != nil { try append(.deadlineMet, updated, event: milestone?.metBy, actor: actor, on: connection) }
             case .move(_, let from, let to, let reopen):
                 guard let id = current[code]?.id else { continue }
                 updated = try await update(id, on: connection, """
@@ -225,13 +225,13 @@ public struct DeadlineStore: Sendable {
                     resolved_at = CASE WHEN \(reopen) THEN NULL ELSE d.resolved_at END,
                     resolved_by = CASE WHEN \(reopen) THEN NULL ELSE d.resolved_by END
                     """)
-                try await append(.deadlineMoved, updated, event: milestone?.trigger, previousDueOn: from, actor: actor, on: connection)
+                try append(.deadlineMoved, updated, event: milestone?.trigger, previousDueOn: from, actor: actor, on: connection)
             case .meet(_, let metOn):
                 guard let id = current[code]?.id else { continue }
                 updated = try await update(id, on: connection, """
                     status = 'met', met_on = \(metOn), resolved_at = now(), resolved_by = \(actor)
                     """)
-                try await append(.deadlineMet, updated, event: milestone?.metBy, actor: actor, on: connection)
+                try append(.deadlineMet, updated, event: milestone?.metBy, actor: actor, on: connection)
             case .remove:
                 // Only withdrawing an event removes a deadline, and events are never withdrawn here.
                 continue
@@ -281,7 +281,7 @@ public struct DeadlineStore: Sendable {
             RETURNING \(unsafeRaw: Self.deadlineColumns)
             """)
         guard let settled = try rows.singleRow().map(Self.deadline) else { return nil }
-        try await append(
+        try append(
             settlement.status == .met ? .deadlineMet : .deadlineWaived, settled, event: nil, actor: actor, on: connection)
         return settled
     }
@@ -349,8 +349,8 @@ public struct DeadlineStore: Sendable {
     private func append(
         _ type: TimelineEventType, _ deadline: DeadlineRecord, event: TriggerEvent?, previousDueOn: CalendarDate? = nil,
         actor: UUID?, on connection: PostgresConnection
-    ) async throws {
-        try await timeline.append(
+    ) throws {
+        try timeline.append(
             type, trajectory: deadline.trajectoryID, actor: actor,
             payload: DeadlineTimelinePayload(deadline, event: event, previousDueOn: previousDueOn), on: connection)
     }

@@ -152,7 +152,7 @@ extension VeerkrachtAPIService {
         let (items, next) = try await withCase(trajectoryID, .read, audit: .list, .deadline) { _, connection in
             let (rows, next) = try await deadlines.deadlines(trajectoryID: trajectoryID, statuses: statuses, page: page, on: connection)
             // Each deadline shown is a read of it, besides the gate's entry for the listing.
-            try await auditTrail.append(rows.map { AuditEntry(principal, .list, .deadline, id: $0.id, trajectory: trajectoryID) }, on: connection)
+            try auditTrail.append(rows.map { AuditEntry(principal, .list, .deadline, id: $0.id, trajectory: trajectoryID) }, on: connection)
             let templates = try await processTemplates.templates(ids: rows.map(\.templateID), on: connection)
             return (rows.map { Components.Schemas.Deadline($0, template: templates[$0.templateID], language: language) }, next)
         }

@@ -19,7 +19,7 @@ extension VeerkrachtAPIService {
             let (absences, next) = try await staff.absences(
                 employeeID: employeeID, entityScope: AccessPolicy.caseScope(principal, .read).entityIDs, today: today, page: page,
                 on: connection)
-            try await auditTrail.append(
+            try auditTrail.append(
                 absences.map { AuditEntry(principal, .list, .absence, id: $0.id, trajectory: $0.trajectoryID) }, on: connection)
             return (absences, next)
         }
@@ -62,7 +62,7 @@ extension VeerkrachtAPIService {
             }
             let absence = stored.resource
             // A replay shows what was created before: a read.
-            try await auditTrail.append(
+            try auditTrail.append(
                 AuditEntry(principal, replayed ? .read : .create, .absence, id: UUID(uuidString: absence.id), trajectory: nil), on: connection)
             return stored
         }
@@ -120,7 +120,7 @@ extension VeerkrachtAPIService {
             }
             let payload = AbsenceUpdatedPayload(before: current, after: updated)
             if let trajectoryID = current.trajectoryID, !payload.isEmpty {
-                try await timeline.append(.absenceUpdated, trajectory: trajectoryID, actor: principal.userID, payload: payload, on: connection)
+                try timeline.append(.absenceUpdated, trajectory: trajectoryID, actor: principal.userID, payload: payload, on: connection)
             }
             // Deadlines count from the absence start, and so does the first contact; an ended
             // absence needs no more contact.
@@ -178,7 +178,7 @@ extension VeerkrachtAPIService {
                     on: connection)
                 else { throw Problem.conflict("The history has an entry effective from \(effectiveFrom!) already") }
                 if let trajectoryID = absence.trajectoryID {
-                    try await timeline.append(
+                    try timeline.append(
                         .workCapacityChanged, trajectory: trajectoryID, actor: principal.userID,
                         payload: WorkCapacityChangedPayload(change), on: connection)
                 }
@@ -226,7 +226,7 @@ extension VeerkrachtAPIService {
                 return .denied(trajectory: absence.trajectoryID)
             }
             let value = try await body(absence, connection)
-            try await auditTrail.append(AuditEntry(principal, action, .absence, id: id, trajectory: absence.trajectoryID), on: connection)
+            try auditTrail.append(AuditEntry(principal, action, .absence, id: id, trajectory: absence.trajectoryID), on: connection)
             return .allowed(value)
         }
         return try await settle(outcome, principal, action, .absence, id: id)

@@ -49,7 +49,7 @@ extension VeerkrachtAPIService {
         let outcome: GateOutcome<Value> = try await database.withTransaction { connection in
             guard let facts = try await caseFacts(id, in: scope, lock: true, on: connection) else { return .denied(trajectory: id) }
             let value = try await body(facts, connection)
-            try await auditTrail.append(AuditEntry(principal, action, resource, id: resourceID ?? id, trajectory: id), on: connection)
+            try auditTrail.append(AuditEntry(principal, action, resource, id: resourceID ?? id, trajectory: id), on: connection)
             return .allowed(value)
         }
         return try await settle(outcome, principal, action, resource, id: resourceID ?? id)

@@ -20,7 +20,7 @@ public struct TimelineStore: Sendable {
     /// its failure.
     public func append<Payload: Codable & Sendable>(
         _ type: TimelineEventType, trajectory: UUID, actor: UUID?, payload: Payload, on connection: PostgresConnection
-    ) async throws {
+    ) throws {
         try connection.queue("""
             INSERT INTO trajectory_events (trajectory_id, type, actor_id, payload)
             VALUES (\(trajectory), \(type), \(actor), \(try PostgresJSON(payload, encoder: Self.encoder)))

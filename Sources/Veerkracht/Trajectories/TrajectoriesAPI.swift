@@ -66,11 +66,11 @@ extension VeerkrachtAPIService {
                 } catch let error as PostgresError where error.constraint == "trajectories_one_open_per_employee" {
                     throw Problem.conflict("This employee already has an open trajectory")
                 }
-                try await timeline.append(
+                try timeline.append(
                     .opened, trajectory: trajectory.id, actor: principal.userID,
                     payload: TimelinePayload.Opened(reference: trajectory.reference.description, officerId: officerID.lowercasedString, goal: trajectory.goal.rawValue),
                     on: connection)
-                try await auditTrail.append(AuditEntry(principal, .create, .trajectory, id: trajectory.id, trajectory: trajectory.id), on: connection)
+                try auditTrail.append(AuditEntry(principal, .create, .trajectory, id: trajectory.id, trajectory: trajectory.id), on: connection)
                 if let templateID = trajectory.templateID {
                     try await deadlines.createDeadlines(
                         trajectoryID: trajectory.id, templateID: templateID, absenceStart: absenceStart, openedOn: today,
@@ -121,7 +121,7 @@ extension VeerkrachtAPIService {
         let scope = AccessPolicy.caseScope(principal, .read)
         let (records, next) = try await database.withTransaction { connection in
             let page = try await trajectories.list(scope: scope, filter: filter, page: page, on: connection)
-            try await auditTrail.append(
+            try auditTrail.append(
                 page.records.map { AuditEntry(principal, .list, .trajectory, id: $0.trajectory.id, trajectory: $0.trajectory.id) }, on: connection)
             return page
         }
@@ -194,12 +194,12 @@ extension VeerkrachtAPIService {
             }
             if let blockReason {
                 try trajectory.block(reason: blockReason, at: now)
-                try await timeline.append(.blocked, trajectory: id, actor: principal.userID, payload: ["reason": blockReason], on: connection)
+                try timeline.append(.blocked, trajectory: id, actor: principal.userID, payload: ["reason": blockReason], on: connection)
             } else if nulls.contains("blocked"), try trajectory.unblock() != nil {
-                try await timeline.append(.unblocked, trajectory: id, actor: principal.userID, payload: [String: String](), on: connection)
+                try timeline.append(.unblocked, trajectory: id, actor: principal.userID, payload: [String: String](), on: connection)
             }
             if !changed.isEmpty {
-                try await timeline.append(.updated, trajectory: id, actor: principal.userID, payload: ["changed": changed], on: connection)
+                try timeline.append(.updated, trajectory: id, actor: principal.userID, payload: ["changed": changed], on: connection)
             }
             return try await save(trajectory, expectedVersion: facts.version, on: connection)
         }
@@ -226,7 +226,7 @@ extension VeerkrachtAPIService {
             } catch {
                 throw Self.problem(for: error)
             }
-            try await timeline.append(
+            try timeline.append(
                 .statusChanged, trajectory: id, actor: principal.userID,
                 payload: TimelinePayload.StatusChanged(from: change.from.rawValue, to: change.to.rawValue, outcome: change.outcome?.rawValue, reason: change.reason),
                 on: connection)
@@ -262,7 +262,7 @@ extension VeerkrachtAPIService {
             }
             let previous = trajectory.officerID
             trajectory.officerID = officerID
-            try await timeline.append(
+            try timeline.append(
                 .officerReassigned, trajectory: id, actor: principal.userID,
                 payload: TimelinePayload.Reassigned(fromOfficerId: previous.lowercasedString, toOfficerId: officerID.lowercasedString, handoverNote: note?.isEmpty == false ? note : nil),
                 on: connection)
@@ -355,7 +355,7 @@ extension VeerkrachtAPIService {
                 let action = try await trajectories.insertAction(
                     trajectoryID: id, title: title, kind: TrajectoryAction.Kind(body.kind), owner: owner, ownerUserID: ownerUserID,
                     dueOn: dueOn, note: body.note, on: connection)
-                try await timeline.append(.actionAdded, trajectory: id, actor: principal.userID, payload: ["actionId": action.id.lowercasedString, "title": title], on: connection)
+                try timeline.append(.actionAdded, trajectory: id, actor: principal.userID, payload: ["actionId": action.id.lowercasedString, "title": title], on: connection)
                 return Created(Components.Schemas.TrajectoryAction(action), href: Href.action(action.id, of: id),
                     etag: ETag.make(id: action.id, version: action.version))
             }.created
@@ -398,7 +398,7 @@ extension VeerkrachtAPIService {
             guard let saved = try await trajectories.saveAction(action, on: connection) else {
                 throw Problem(.preconditionFailed, detail: "The resource changed since you read it; read it again and retry")
             }
-            try await timeline.append(.actionUpdated, trajectory: id, actor: principal.userID, payload: ["actionId": actionID.lowercasedString], on: connection)
+            try timeline.append(.actionUpdated, trajectory: id, actor: principal.userID, payload: ["actionId": actionID.lowercasedString], on: connection)
             return saved
         }
         return .ok(.init(headers: .init(eTag: ETag.make(id: action.id, version: action.version)), body: .json(.init(action))))
