@@ -188,18 +188,17 @@ public final class PostgresConnection: @unchecked Sendable {
     /// first, in a round trip of their own (a script cannot join a pipeline); if one fails,
     /// the script does not run. The first statement that fails throws.
     public func execute(unsafeScript sql: String) async throws {
-        _ = try await roundTrip { queued throws(PostgresError) in
+        try await roundTrip { queued throws(PostgresError) in
             if !queued.isEmpty { _ = try await self.pipeline(queued, keeping: 0) }
             self.countRoundTrip()
             guard PQsendQuery(self.pointer, sql) == 1 else { throw self.abandon(self.connectionError()) }
             try await self.sendBuffered()
-            var last: PostgresResult?
             var failure: PostgresError?
             // One result per statement, then NULL; after a failure the server runs no more.
             while let result = await self.nextResult() {
                 switch PQresultStatus(result) {
                 case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-                    last = PostgresResult(result)
+                    PQclear(result)
                 case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
                     let error = self.serverError(result)
                     if failure == nil { failure = error }
@@ -210,8 +209,6 @@ public final class PostgresConnection: @unchecked Sendable {
             }
             if let failure { throw self.adjusted(failure) }
             guard PQstatus(self.pointer) == CONNECTION_OK else { throw self.adjusted(self.connectionError()) }
-            guard let last else { throw self.abandon(self.connectionError()) }
-            return last
         }
     }
 

@@ -41,10 +41,6 @@ final class PostgresResult: @unchecked Sendable {
         affectedRows = PQcmdTuples(pointer).flatMap { Int(String(cString: $0)) } ?? 0
     }
 
-    var columnNames: [String] { columns.names }
-    var columnTypes: [PostgresType] { columns.types }
-    var columnIndex: [String: Int] { columns.index }
-
     deinit { PQclear(pointer) }
 }
 
@@ -58,7 +54,7 @@ public struct PostgresRows: RandomAccessCollection, Sendable {
     public var endIndex: Int { result.rowCount }
     public subscript(position: Int) -> PostgresRow { PostgresRow(result: result, index: position) }
 
-    public var columnNames: [String] { result.columnNames }
+    public var columnNames: [String] { result.columns.names }
     /// Rows inserted, updated, deleted or selected, as the server's command tag says.
     public var affectedRows: Int { result.affectedRows }
 
@@ -74,15 +70,15 @@ public struct PostgresRow: Sendable {
     let result: PostgresResult
     let index: Int
 
-    public var columnCount: Int { result.columnNames.count }
+    public var columnCount: Int { result.columns.names.count }
 
     public func decode<Value: PostgresDecodable>(_ column: Int, as type: Value.Type = Value.self) throws -> Value {
-        guard column >= 0, column < result.columnNames.count else {
+        guard column >= 0, column < result.columns.names.count else {
             throw PostgresDecodingError(reason: .noSuchColumn, column: "#\(column)", swiftType: "\(Value.self)")
         }
         let row = Int32(index)
         let field = Int32(column)
-        let postgresType = result.columnTypes[column]
+        let postgresType = result.columns.types[column]
         do {
             if PQgetisnull(result.pointer, row, field) == 1 {
                 return try Value.decodeNullable(from: nil, type: postgresType)
@@ -98,13 +94,13 @@ public struct PostgresRow: Sendable {
             case .invalidData: .invalidData
             }
             throw PostgresDecodingError(
-                reason: reason, column: result.columnNames[column], swiftType: "\(Value.self)",
+                reason: reason, column: result.columns.names[column], swiftType: "\(Value.self)",
                 postgresType: postgresType.rawValue)
         }
     }
 
     public func decode<Value: PostgresDecodable>(_ column: String, as type: Value.Type = Value.self) throws -> Value {
-        guard let position = result.columnIndex[column] else {
+        guard let position = result.columns.index[column] else {
             throw PostgresDecodingError(reason: .noSuchColumn, column: column, swiftType: "\(Value.self)")
         }
         return try decode(position, as: Value.self)

@@ -22,10 +22,9 @@ public struct ContactStore: Sendable {
             recordedAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at"), version: try row.decode("version"))
     }
 
-    /// Nil when a contact moment with this id exists already (an id derived from an
-    /// Idempotency-Key that was used before and has since been forgotten).
-    /// Records a contact moment; nil when its id exists already. A statement, so that the
-    /// contact's effect on the schedule can be read in the same round trip.
+    /// Records a contact moment; nil when one with this id exists already (an id derived from
+    /// an Idempotency-Key that was used before and has since been forgotten). A statement, so
+    /// that the contact's effect on the schedule can be read in the same round trip.
     public func insert(_ moment: ContactMoment) -> PostgresStatement<ContactMoment?> {
         PostgresStatement("""
             INSERT INTO contact_moments (id, trajectory_id, occurred_at, channel, initiative, made_by, summary, wellbeing,
