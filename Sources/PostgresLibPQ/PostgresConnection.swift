@@ -37,11 +37,14 @@ public final class PostgresConnection: @unchecked Sendable {
     private let noticeSink: Unmanaged<NoticeSink>
     private let state = Mutex(State())
     private let statementCacheCapacity: Int
+    /// Where cancel requests are sent from: PQcancel opens a connection of its own and waits.
+    private let threadPool: NIOThreadPool
     public let logger: Logger
 
-    private init(pointer: OpaquePointer, statementCacheCapacity: Int, logger: Logger) {
+    private init(pointer: OpaquePointer, statementCacheCapacity: Int, threadPool: NIOThreadPool, logger: Logger) {
         self.pointer = pointer
         self.statementCacheCapacity = statementCacheCapacity
+        self.threadPool = threadPool
         self.logger = logger
         // Sends never block: what the socket does not take stays in libpq's buffer until
         // `sendBuffered` writes it.
@@ -57,14 +60,14 @@ public final class PostgresConnection: @unchecked Sendable {
         noticeSink.release()
     }
 
-    /// Opens a connection on `threadPool`.
+    /// Opens a connection on `threadPool`, which later also sends its cancel requests.
     public static func connect(
         configuration: PostgresConfiguration, threadPool: NIOThreadPool, logger: Logger
     ) async throws -> PostgresConnection {
         try await threadPool.runIfActive {
             PostgresConnection(
                 pointer: try openHandle(configuration),
-                statementCacheCapacity: configuration.preparedStatementCacheSize, logger: logger)
+                statementCacheCapacity: configuration.preparedStatementCacheSize, threadPool: threadPool, logger: logger)
         }
     }
 
@@ -420,35 +423,37 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     private func cancel(ticket: UInt64) {
-        let sent = state.withLock { state -> Bool in
+        let requested = state.withLock { state -> Bool in
             guard state.ticket == ticket, state.phase == .running else { return false }
             state.phase = .cancelRequested
-            sendCancelRequest()
             return true
         }
-        guard sent else { return }
+        guard requested else { return }
+        sendCancelRequest(ticket: ticket)
         // A cancel request that reaches the server before the statement does is ignored, so
         // repeat it while the same statement is still running.
         Task.detached { [weak self] in
             for _ in 0..<100 {
                 try? await Task.sleep(for: .milliseconds(200))
-                guard let self else { return }
-                let stillRunning = self.state.withLock { state -> Bool in
-                    guard state.ticket == ticket, state.phase == .cancelRequested else { return false }
-                    self.sendCancelRequest()
-                    return true
-                }
-                if !stillRunning { return }
+                guard let self, self.state.withLock({ $0.ticket == ticket && $0.phase == .cancelRequested }) else { return }
+                self.sendCancelRequest(ticket: ticket)
             }
         }
     }
 
-    /// Called with the state lock held: that keeps the connection from being handed to the
-    /// next statement before the cancel request has landed.
-    private func sendCancelRequest() {
-        guard let cancelHandle else { return }
-        var buffer = [CChar](repeating: 0, count: 256)
-        _ = PQcancel(cancelHandle, &buffer, Int32(buffer.count))
+    /// Sends a cancel request from the thread pool, never from the cancelling task's thread.
+    /// The state lock is held until it has landed, so the round trip that ends meanwhile
+    /// waits for it, and the request cannot reach the connection's next statement.
+    private func sendCancelRequest(ticket: UInt64) {
+        threadPool.submit { [self] work in
+            // A stopped pool runs the item at once, on this thread: then nothing is sent.
+            guard case .active = work, let cancelHandle else { return }
+            state.withLock { state in
+                guard state.ticket == ticket, state.phase == .cancelRequested else { return }
+                var buffer = [CChar](repeating: 0, count: 256)
+                _ = PQcancel(cancelHandle, &buffer, Int32(buffer.count))
+            }
+        }
     }
 
     /// The error a failed result reports; clears the result.

@@ -113,6 +113,22 @@ struct PoolTests {
         }
     }
 
+    @Test func aCancelThatComesLateNeverReachesTheNextStatement() async throws {
+        // Cancel requests go out from a pool thread; one still on its way when its statement
+        // ends must not land on the statement the connection runs next.
+        try await TestDatabase.withClient(maximumConnections: 1) { client in
+            for round in 0..<40 {
+                let short = Task { try await client.query("SELECT pg_sleep(0.002)") }
+                try await Task.sleep(for: .microseconds(500 * (round % 8)))
+                short.cancel()
+                _ = await short.result
+                // Long enough for a stray cancel request to arrive while it runs.
+                let next = try await client.query("SELECT pg_sleep(0.02), \(round)")
+                #expect(try next[0].decode(1, as: Int.self) == round)
+            }
+        }
+    }
+
     @Test func oneConnectionServesOneTaskAtATime() async throws {
         try await TestDatabase.withClient { client in
             try await client.withConnection { connection in
