@@ -13,9 +13,11 @@ cd "$(dirname "$0")/.."
 SCRATCH=.build-release
 
 if [[ ${1:-} != --run ]]; then
-    # One build of the whole package: the benchmarks and the server binary the http benchmark starts.
-    echo "bench: swift build -c release --scratch-path $SCRATCH" >&2
-    swift build -c release --scratch-path "$SCRATCH"
+    # One build of the whole package: the benchmarks and the server binary the http benchmark
+    # starts, with the Swift runtime linked in as deploy/Dockerfile builds it (calls into the
+    # runtime are direct then; GET /v1/me measured 14-35 % faster than with shared libraries).
+    echo "bench: swift build -c release --static-swift-stdlib --scratch-path $SCRATCH" >&2
+    swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH"
     exec scripts/test-postgres.sh run -- "$0" --run "$@"
 fi
 shift

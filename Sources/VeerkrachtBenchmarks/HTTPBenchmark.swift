@@ -82,7 +82,7 @@ struct HTTPBenchmark: AsyncParsableCommand {
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
             throw BenchmarkServer.Failure(description: """
                 no server binary at \(url.path): build it beside the benchmarks, \
-                e.g. swift build -c release --scratch-path .build-release (or pass --server-binary)
+                e.g. swift build -c release --static-swift-stdlib --scratch-path .build-release (or pass --server-binary)
                 """)
         }
         return url
