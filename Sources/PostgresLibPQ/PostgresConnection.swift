@@ -105,11 +105,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// fails, this throws that statement's error.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
-        try Self.checkParameterCount(query)
-        let results = try await roundTrip { queued throws(PostgresError) in
-            try await self.pipeline(queued + [query], keeping: 1)
-        }
-        return PostgresRows(result: results[0])
+        try await run(PostgresStatement(query) { $0 })
     }
 
     /// Runs statements in one round trip, in order (each sees what the ones before it
@@ -199,15 +195,10 @@ public final class PostgresConnection: @unchecked Sendable {
             var failure: PostgresError?
             // One result per statement, then NULL; after a failure the server runs no more.
             while let result = await self.nextResult() {
-                switch PQresultStatus(result) {
-                case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+                if let error = try self.serverFailure(result) {
+                    failure = failure ?? error
+                } else {
                     PQclear(result)
-                case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
-                    let error = self.serverError(result)
-                    if failure == nil { failure = error }
-                default:
-                    PQclear(result)
-                    throw self.abandon(self.unsupported)
                 }
             }
             if let failure { throw self.adjusted(failure) }
@@ -279,8 +270,11 @@ public final class PostgresConnection: @unchecked Sendable {
                 PQclear(result)
                 throw abandon(.misuse("libpq returned more pipeline results than were sent"))
             }
-            switch status {
-            case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            if status == PGRES_PIPELINE_ABORTED {
+                PQclear(result)
+            } else if let error = try serverFailure(result) {
+                failure = failure ?? error
+            } else {
                 switch steps[index] {
                 case .prepare(let key, let name):
                     preparedStatements[key] = name
@@ -292,14 +286,6 @@ public final class PostgresConnection: @unchecked Sendable {
                 case .statement(kept: false, _):
                     PQclear(result)
                 }
-            case PGRES_PIPELINE_ABORTED:
-                PQclear(result)
-            case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
-                let error = serverError(result)
-                if failure == nil { failure = error }
-            default:
-                PQclear(result)
-                throw abandon(unsupported)
             }
         }
         guard PQexitPipelineMode(pointer) == 1 else { throw abandon(connectionError()) }
@@ -453,6 +439,21 @@ public final class PostgresConnection: @unchecked Sendable {
                 var buffer = [CChar](repeating: 0, count: 256)
                 _ = PQcancel(cancelHandle, &buffer, Int32(buffer.count))
             }
+        }
+    }
+
+    /// Nil for a statement's rows or a command done (the result stays the caller's); the
+    /// error of a failed statement (the result is cleared). Throws, abandoning the connection,
+    /// for a mode we do not support.
+    private func serverFailure(_ result: OpaquePointer) throws(PostgresError) -> PostgresError? {
+        switch PQresultStatus(result) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return nil
+        case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
+            return serverError(result)
+        default:
+            PQclear(result)
+            throw abandon(unsupported)
         }
     }
 
