@@ -258,7 +258,7 @@ public final class PostgresConnection: @unchecked Sendable {
             }
             guard let result else {
                 index += 1
-                guard index <= steps.count else { throw abandon(.misuse("libpq ended more pipeline steps than were sent")) }
+                guard index <= steps.count else { throw abandon(lost(failure, or: "libpq ended more pipeline steps than were sent")) }
                 continue
             }
             let status = PQresultStatus(result)
@@ -267,8 +267,12 @@ public final class PostgresConnection: @unchecked Sendable {
                 break
             }
             guard index < steps.count else {
-                PQclear(result)
-                throw abandon(.misuse("libpq returned more pipeline results than were sent"))
+                // After the last step only the sync's result is due. An error here is the
+                // server ending the session (57P01 when a backend is terminated right after
+                // COMMIT's result): the connection is lost, whatever the steps did.
+                let extra = status == PGRES_FATAL_ERROR ? serverError(result) : nil
+                if extra == nil { PQclear(result) }
+                throw abandon(lost(extra ?? failure, or: "libpq returned more pipeline results than were sent"))
             }
             if status == PGRES_PIPELINE_ABORTED {
                 PQclear(result)
@@ -472,6 +476,18 @@ public final class PostgresConnection: @unchecked Sendable {
         return error
     }
 
+    /// A pipeline that went off its expected course. When the server reported a fatal error or
+    /// the connection is down, that is what happened, and the caller learns the connection was
+    /// lost (it may retry elsewhere); only a live connection with no such error is a misuse.
+    private func lost(_ error: PostgresError?, or misuse: String) -> PostgresError {
+        if var error, error.isConnectionLost || error.severity == "FATAL" || error.severity == "PANIC" {
+            error.kind = .connectionClosed
+            return error
+        }
+        if PQstatus(pointer) != CONNECTION_OK { return connectionError() }
+        return .misuse(misuse)
+    }
+
     /// COPY and the other streaming modes are not supported.
     private var unsupported: PostgresError { .misuse("COPY and streaming results are not supported") }
 
@@ -573,12 +589,16 @@ final class NoticeSink: Sendable {
     init(logger: Logger) { self.logger = logger }
 }
 
-private func postgresNoticeReceiver(_ context: UnsafeMutableRawPointer?, _ result: OpaquePointer?) {
+func postgresNoticeReceiver(_ context: UnsafeMutableRawPointer?, _ result: OpaquePointer?) {
     guard let context, let result else { return }
     let sink = Unmanaged<NoticeSink>.fromOpaque(context).takeUnretainedValue()
     let notice = PostgresError(result: result)
-    // NOTICE is chatter ("relation already exists, skipping"); only warnings deserve attention.
-    let level: Logger.Level = notice.severity == "WARNING" ? .warning : .debug
+    // NOTICE is chatter ("relation already exists, skipping"); warnings deserve attention, and
+    // so does a FATAL the server sends before it ends the session (a terminated backend).
+    let level: Logger.Level = switch notice.severity {
+    case "WARNING", "FATAL", "PANIC": .warning
+    default: .debug
+    }
     // The text of a notice can quote data, so it is only logged at debug level.
     var metadata: Logger.Metadata = ["postgres.severity": "\(notice.severity ?? "NOTICE")"]
     if let sqlState = notice.sqlState { metadata["postgres.sqlState"] = "\(sqlState)" }

@@ -20,6 +20,7 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let insufficientPrivilege = SQLState("42501")
     public static let queryCanceled = SQLState("57014")
     public static let adminShutdown = SQLState("57P01")
+    public static let crashShutdown = SQLState("57P02")
     public static let lockNotAvailable = SQLState("55P03")
     public static let invalidTextRepresentation = SQLState("22P02")
     public static let stringDataRightTruncation = SQLState("22001")
@@ -81,7 +82,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// True when the connection that produced the error cannot be used again.
     public var isConnectionLost: Bool {
         kind == .connectionClosed || kind == .connectionFailed || sqlState?.errorClass == "08"
-            || sqlState == .adminShutdown
+            || sqlState == .adminShutdown || sqlState == .crashShutdown || severity == "FATAL" || severity == "PANIC"
     }
 
     /// True for the errors after which running the whole transaction again may succeed.

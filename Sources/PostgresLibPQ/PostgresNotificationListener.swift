@@ -66,6 +66,9 @@ private final class ListenLoop: @unchecked Sendable {
     let logger: Logger
     let continuation: AsyncStream<PostgresListenerEvent>.Continuation
     let wakeDescriptor: Int32
+    /// Where the server's messages on this connection go (a terminated backend says FATAL):
+    /// the log, not libpq's default of printing them to stderr. Outlives every handle.
+    let notices: NoticeSink
 
     init(
         configuration: PostgresConfiguration, channels: [String], logger: Logger,
@@ -76,6 +79,7 @@ private final class ListenLoop: @unchecked Sendable {
         self.logger = logger
         self.continuation = continuation
         self.wakeDescriptor = wakeDescriptor
+        self.notices = NoticeSink(logger: logger)
     }
 
     func run() {
@@ -100,6 +104,7 @@ private final class ListenLoop: @unchecked Sendable {
 
     private func connect() -> OpaquePointer? {
         guard let connection = try? PostgresConnection.openHandle(configuration) else { return nil }
+        PQsetNoticeReceiver(connection, postgresNoticeReceiver, Unmanaged.passUnretained(notices).toOpaque())
         for channel in channels {
             // The channel is an identifier, so it is quoted by libpq rather than bound.
             guard let quoted = PQescapeIdentifier(connection, channel, channel.utf8.count) else {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresLibPQ
 import PostgresTestSupport
 import Testing
@@ -109,7 +110,9 @@ struct NotificationTests {
 
     @Test func aBrokenConnectionIsReportedAndListeningResumes() async throws {
         let configuration = try await TestDatabase.makeDatabase()
-        let listener = try PostgresNotificationListener(configuration: configuration, channels: ["changes"], logger: TestDatabase.logger)
+        let capture = LogCapture()
+        let listener = try PostgresNotificationListener(
+            configuration: configuration, channels: ["changes"], logger: Logger(label: "test") { _ in capture })
         defer { listener.stop() }
         var events = listener.events.makeAsyncIterator()
         let first = await events.next()
@@ -124,5 +127,9 @@ struct NotificationTests {
         }
         let after = await events.next()
         #expect(after == .notification(channel: "changes", payload: "after"))
+        // The server's FATAL before it closed the session went to the log (as JSON, in the
+        // server), not through libpq's default printing to stderr.
+        #expect(capture.messages.contains { $0.contains("postgres notice") && $0.contains("FATAL") && $0.hasPrefix("warning") },
+                "\(capture.messages)")
     }
 }
