@@ -104,13 +104,24 @@ public struct DatabaseMigrator: Sendable {
         var applied: [String] = []
         for migration in migrations where recorded[migration.name] == nil {
             logger.info("applying migration", metadata: ["migration": "\(migration.name)"])
-            try await connection.withTransaction { connection in
-                try await connection.execute(unsafeScript: migration.sql)
-                try await connection.query(
-                    "INSERT INTO schema_migrations (name, checksum) VALUES (\(migration.name), \(migration.checksum))")
+            do {
+                try await apply(migration, on: connection)
+            } catch let error as PostgresError where error.sqlState == .uniqueViolation && error.table == "pg_authid" {
+                // Roles belong to the cluster, while the advisory lock serialises one database:
+                // another database's migration created the same role between our check and our
+                // CREATE ROLE. The transaction rolled back; once more finds the role there.
+                try await apply(migration, on: connection)
             }
             applied.append(migration.name)
         }
         return applied
+    }
+
+    private func apply(_ migration: Migration, on connection: PostgresConnection) async throws {
+        try await connection.withTransaction { connection in
+            try await connection.execute(unsafeScript: migration.sql)
+            try await connection.query(
+                "INSERT INTO schema_migrations (name, checksum) VALUES (\(migration.name), \(migration.checksum))")
+        }
     }
 }
