@@ -61,8 +61,9 @@ public func buildRouter(
 ) throws -> Router<BasicRequestContext> {
     let specification = try APISpecification.load()
     let router = Router()
-    router.add(middleware: TraceMiddleware(logger: logger, publicBaseURL: configuration.publicBaseURL))
+    router.add(middleware: TraceMiddleware(logger: logger, publicBaseURL: configuration.publicBaseURL, routes: RouteMethods(specification)))
     router.add(middleware: BodyLimitMiddleware(maximumBytes: configuration.maximumBodySize))
+    router.add(middleware: TimestampIssueMiddleware())
     let service = VeerkrachtAPIService(
         database: database, auditWriter: AuditWriter(database: database), specification: specification, metrics: metrics, logger: logger, now: now)
     try service.registerHandlers(

@@ -50,7 +50,7 @@ extension VeerkrachtAPIService {
         let inputIssues = issues
         let id = IdempotencyStore.resourceID(key: input.headers.idempotencyKey, userID: principal.userID, scope: "contactMoment", trajectoryID)
 
-        let stored = try await withCase(trajectoryID, .write, audit: .create, .contactMoment, resourceID: id) { facts, connection in
+        let (stored, _) = try await createInCase(trajectoryID, .contactMoment, resourceID: id) { facts, connection in
             try await idempotency.run(
                 key: input.headers.idempotencyKey, userID: principal.userID, operation: "createContactMoment \(trajectoryID)",
                 request: body, on: connection
@@ -89,7 +89,7 @@ extension VeerkrachtAPIService {
                 try contactDue.refresh(trajectoryID: trajectoryID, situation: situation, at: now, on: connection)
                 return Created(Components.Schemas.ContactMoment(moment), href: Href.contactMoment(moment.id, of: trajectoryID),
                     etag: ETag.make(id: moment.id, version: moment.version))
-            }.created
+            }
         }
         return .created(.init(
             headers: .init(location: stored.location ?? "", eTag: stored.etag ?? ""),

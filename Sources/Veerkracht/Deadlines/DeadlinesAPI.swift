@@ -79,7 +79,7 @@ extension VeerkrachtAPIService {
         try Input.check(issues)
         guard let event, let occurredOn else { throw Problem.badRequest(issues) }
 
-        let (stored, _) = try await withCase(trajectoryID, .write, audit: .create, .triggerEvent) { facts, connection in
+        let (stored, _) = try await createInCase(trajectoryID, .triggerEvent) { facts, connection in
             // The trajectory is part of the operation: one key cannot record on two trajectories.
             try await idempotency.run(
                 key: input.headers.idempotencyKey, userID: principal.userID, operation: "recordTriggerEvent \(trajectoryID)",

@@ -21,11 +21,14 @@ struct AuthenticationMiddleware: ServerMiddleware {
     ) async throws -> (HTTPResponse, HTTPBody?) {
         if specification.publicOperations.contains(operationID) {
             try refuseUnknownQueryParameters(request, operationID: operationID)
+            try specification.checkLimits(of: request, operationID: operationID)
             return try await next(request, body, metadata)
         }
         // Who is asking comes first: without a valid token, nothing else is answered.
         let principal = try await authenticate(request.headerFields[.authorization])
+        if let action = AccessPolicy.action(forOperation: operationID) { try AccessPolicy.require(principal, action) }
         try refuseUnknownQueryParameters(request, operationID: operationID)
+        try specification.checkLimits(of: request, operationID: operationID)
         return try await Principal.$current.withValue(principal) { try await next(request, body, metadata) }
     }
 

@@ -52,7 +52,7 @@ extension Problem {
         case .poolTimeout:
             return (.serviceUnavailable(retryAfterSeconds: 1, detail: "The service is busy; try again shortly"), false)
         case .connectionFailed, .connectionClosed, .poolClosed:
-            return (.serviceUnavailable(retryAfterSeconds: 5, detail: "The database cannot be reached"), true)
+            return (.databaseUnreachable, true)
         case .cancelled:
             return (.serviceUnavailable(retryAfterSeconds: 1, detail: "The request was cancelled"), false)
         case .misuse:
@@ -74,11 +74,19 @@ extension Problem {
             return (.serviceUnavailable(retryAfterSeconds: 1, detail: "The service is busy; try again shortly"), false)
         default:
             if error.isConnectionLost {
-                return (.serviceUnavailable(retryAfterSeconds: 5, detail: "The database cannot be reached"), true)
+                return (.databaseUnreachable, true)
             }
             return (Problem(.internalServerError), true)
         }
     }
+
+    /// The pool opens a new connection for the next request that needs one, with no back-off of
+    /// its own, so the server is back as soon as the database is: the fault test saw it answer
+    /// again 0.1–0.4 s after PostgreSQL restarted. One second is the honest advice.
+    static let databaseRetryAfterSeconds = 1
+
+    static let databaseUnreachable = Problem.serviceUnavailable(
+        retryAfterSeconds: databaseRetryAfterSeconds, detail: "The database cannot be reached; try again shortly")
 
     static func from(status: HTTPResponse.Status, detail: String?) -> Problem {
         switch status.code {
@@ -93,7 +101,7 @@ extension Problem {
         case 415: Problem(.unsupportedMediaType, detail: detail)
         case 428: Problem(.preconditionRequired)
         case 429: Problem(.tooManyRequests)
-        case 503: .serviceUnavailable(retryAfterSeconds: 5, detail: "The service is unavailable")
+        case 503: .serviceUnavailable(retryAfterSeconds: databaseRetryAfterSeconds, detail: "The service is unavailable")
         case 400..<500: .badRequest(InputIssue(in: .body, name: "", detail: detail ?? "The request could not be processed"))
         default: Problem(.internalServerError)
         }

@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Metrics
+import OpenAPIRuntime
+import PostgresLibPQ
 import Synchronization
 
 extension HTTPField.Name {
@@ -18,11 +20,13 @@ extension HTTPField.Name {
 struct TraceMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
     let publicBaseURL: String?
+    let routes: RouteMethods
     private let metrics = RequestMetrics()
 
-    init(logger: Logger, publicBaseURL: String?) {
+    init(logger: Logger, publicBaseURL: String?, routes: RouteMethods) {
         self.logger = logger
         self.publicBaseURL = publicBaseURL
+        self.routes = routes
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -35,11 +39,18 @@ struct TraceMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             response = try await RequestScope.$current.withValue(scope) { try await next(request, context) }
         } catch {
-            let (problem, isServerFault) = Problem.from(error)
+            var (problem, isServerFault) = Problem.from(error)
+            // The router answers 404 (an HTTPError; our handlers throw a Problem) also for a
+            // known path with another method.
+            if (error as? HTTPError)?.status == .notFound, let methods = routes.methods(at: request.uri.path)
+            {
+                problem = Problem(.methodNotAllowed, detail: "This resource supports \(methods.joined(separator: ", "))",
+                                  headers: [.allow: methods.joined(separator: ", ")])
+            }
             if isServerFault {
-                // The full error goes to the log, never to the caller. Error descriptions of our
-                // own types carry no values from the request.
-                logger.error("request failed", metadata: ["traceId": "\(traceID)", "error": "\(String(reflecting: error))"])
+                var metadata = LoggedError(error).metadata
+                metadata["traceId"] = "\(traceID)"
+                logger.error("request failed", metadata: metadata)
             }
             response = Self.response(for: problem, traceID: traceID)
         }
@@ -149,5 +160,46 @@ enum HeaderValue {
             }
         }
         return String(validating: decoded, as: UTF8.self)
+    }
+}
+
+/// What the log may say about an error: its type, the operation and, for our own types, a
+/// description made of codes and names. Never the request (the generated `ServerError` holds
+/// it, headers and token included), a body, a path or query value, or a database message
+/// (its DETAIL quotes row values).
+struct LoggedError {
+    var operationID: String?
+    var type: String
+    var description: String
+
+    init(_ error: any Error) {
+        var error = error
+        while let server = error as? ServerError {
+            operationID = operationID ?? server.operationID
+            error = server.underlyingError
+        }
+        type = String(describing: Swift.type(of: error))
+        switch error {
+        case let postgres as PostgresError:
+            description = postgres.description
+        case let problem as Problem:
+            description = problem.type.rawValue
+        case let decoding as DecodingError:
+            description = switch decoding {
+            case .keyNotFound: "keyNotFound"
+            case .typeMismatch: "typeMismatch"
+            case .valueNotFound: "valueNotFound"
+            case .dataCorrupted: "dataCorrupted"
+            @unknown default: "decodingError"
+            }
+        default:
+            description = type
+        }
+    }
+
+    var metadata: Logger.Metadata {
+        var metadata: Logger.Metadata = ["errorType": "\(type)", "error": "\(description)"]
+        if let operationID { metadata["operationId"] = "\(operationID)" }
+        return metadata
     }
 }

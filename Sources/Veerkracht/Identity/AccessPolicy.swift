@@ -27,6 +27,20 @@ public enum AccessPolicy {
         }
     }
 
+    /// The action an operation is for as a whole, for the operations only some roles may call.
+    /// Checked as soon as the caller is known, before the input is read: a refusal must not
+    /// depend on how well-formed the input was (an officer's `/v1/audit?from=x` is 403, not 400).
+    public static func action(forOperation operationID: String) -> Action? {
+        switch operationID {
+        case "listAuditEntries": .readAuditLog
+        case "createEntity", "updateEntity": .administerEntities
+        case "listUsers", "createUser", "getUser", "updateUser", "listUserTokens", "createUserToken", "revokeUserToken":
+            .administerUsers
+        case "listEmployees", "createEmployee", "importEmployees": .keepStaffRecords
+        default: nil
+        }
+    }
+
     /// Throws the answer the caller gets when they may not: 403 where refusing hides nothing
     /// (the operation itself is for another role), as PRODUCT.md says.
     public static func require(_ principal: Principal, _ action: Action) throws(Problem) {

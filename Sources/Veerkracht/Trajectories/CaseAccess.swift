@@ -44,12 +44,30 @@ extension VeerkrachtAPIService {
                 return try await body(facts, connection)
             }
         }
+        return try await writeCase(id, audit: action, resource, resourceID: resourceID, auditedAs: { _ in action }, body)
+    }
+
+    /// A create through the gate, audited as a create; when its Idempotency-Key replays the
+    /// first answer, nothing new was made and the entry is a read of what was.
+    func createInCase<Resource>(
+        _ id: UUID, _ resource: AuditResource, resourceID: UUID? = nil,
+        _ body: (CaseFacts, PostgresConnection) async throws -> (created: Created<Resource>, replayed: Bool)
+    ) async throws -> (created: Created<Resource>, replayed: Bool) {
+        try await writeCase(id, audit: .create, resource, resourceID: resourceID, auditedAs: { $0.replayed ? .read : .create }, body)
+    }
+
+    /// The write half of the gate; `auditedAs` says, from what `body` did, which action the
+    /// entry records (`action` is the one a refusal records).
+    private func writeCase<Value: Sendable>(
+        _ id: UUID, audit action: AuditAction, _ resource: AuditResource, resourceID: UUID?,
+        auditedAs: (Value) -> AuditAction, _ body: (CaseFacts, PostgresConnection) async throws -> Value
+    ) async throws -> Value {
         let principal = try Principal.required()
         let scope = AccessPolicy.caseScope(principal, .write)
         let outcome: GateOutcome<Value> = try await database.withTransaction { connection in
             guard let facts = try await caseFacts(id, in: scope, lock: true, on: connection) else { return .denied(trajectory: id) }
             let value = try await body(facts, connection)
-            try auditTrail.append(AuditEntry(principal, action, resource, id: resourceID ?? id, trajectory: id), on: connection)
+            try auditTrail.append(AuditEntry(principal, auditedAs(value), resource, id: resourceID ?? id, trajectory: id), on: connection)
             return .allowed(value)
         }
         return try await settle(outcome, principal, action, resource, id: resourceID ?? id)

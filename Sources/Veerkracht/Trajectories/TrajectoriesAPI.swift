@@ -346,7 +346,7 @@ extension VeerkrachtAPIService {
         let dueOn = body.dueOn.flatMap { Input.date($0, name: "dueOn", issues: &issues) }
         try Input.check(issues)
 
-        let stored = try await withCase(id, .write, audit: .create, .action) { facts, connection in
+        let (stored, _) = try await createInCase(id, .action) { facts, connection in
             try await idempotency.run(key: input.headers.idempotencyKey, userID: principal.userID, operation: "addTrajectoryAction", request: body, on: connection) {
                 guard facts.status.isOpen else { throw Problem.conflict(TrajectoryRuleError.closedIsReadOnly.description) }
                 if let ownerUserID, !(try await identity.userExists(id: ownerUserID, on: connection)) {
@@ -358,11 +358,23 @@ extension VeerkrachtAPIService {
                 try timeline.append(.actionAdded, trajectory: id, actor: principal.userID, payload: ["actionId": action.id.lowercasedString, "title": title], on: connection)
                 return Created(Components.Schemas.TrajectoryAction(action), href: Href.action(action.id, of: id),
                     etag: ETag.make(id: action.id, version: action.version))
-            }.created
+            }
         }
         return .created(.init(
             headers: .init(location: stored.location ?? "", eTag: stored.etag ?? ""),
             body: .json(stored.resource)))
+    }
+
+    func getTrajectoryAction(_ input: Operations.GetTrajectoryAction.Input) async throws -> Operations.GetTrajectoryAction.Output {
+        let id = try Input.uuid(input.path.trajectoryId, name: "trajectoryId", in: .path)
+        let actionID = try Input.uuid(input.path.actionId, name: "actionId", in: .path)
+        let found = try await withCase(id, .read, audit: .read, .action, resourceID: actionID) { _, connection in
+            try await trajectories.action(id: actionID, trajectoryID: id, on: connection)
+        }
+        guard let action = found else { throw Problem.notFound }
+        let etag = ETag.make(id: action.id, version: action.version)
+        if ETag.noneMatchHits(input.headers.ifNoneMatch, current: etag) { return .notModified(.init(headers: .init(eTag: etag))) }
+        return .ok(.init(headers: .init(eTag: etag), body: .json(.init(action))))
     }
 
     func updateTrajectoryAction(_ input: Operations.UpdateTrajectoryAction.Input) async throws -> Operations.UpdateTrajectoryAction.Output {

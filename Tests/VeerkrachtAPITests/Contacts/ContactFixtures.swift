@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import PostgresLibPQ
 import Testing
 @testable import Veerkracht
@@ -62,8 +63,10 @@ struct ContactScene {
 
 extension TestApp {
     /// The contact clock, the cast of `ContactScene`, and a client.
-    static func withContactScene(_ body: @Sendable (TestApp, any TestClientProtocol, ContactScene) async throws -> Void) async throws {
-        try await withContactClock { app in
+    static func withContactScene(
+        logger: Logger = Logger(label: "test"), _ body: @Sendable (TestApp, any TestClientProtocol, ContactScene) async throws -> Void
+    ) async throws {
+        try await with(now: { ContactClock.now }, logger: logger) { app in
             try await app.test { client in
                 let world = try await app.contactWorld(client, code: "DEP-A", officer: "olga@example.org")
                 let outsider = try await app.contactWorld(client, code: "DEP-B", officer: "otto@example.org")

@@ -50,7 +50,7 @@ struct TestApp: Sendable {
     /// Runs `body` against a new app and closes its pool afterwards.
     static func with<Result>(
         maximumBodySize: Int = 1 << 20, principalCache: PrincipalCache? = nil, now: @escaping @Sendable () -> Date = { Date() },
-        _ body: (TestApp) async throws -> Result
+        logger: Logger = Logger(label: "test"), _ body: (TestApp) async throws -> Result
     ) async throws -> Result {
         var database = try await MigratedDatabase.make()
         // As the server connects: the application role, with its limited grants.
@@ -60,7 +60,7 @@ struct TestApp: Sendable {
             let metrics = PrometheusCollectorRegistry()
             var configuration = Configuration(sqlDirectory: RepositoryFolder.sql)
             configuration.maximumBodySize = maximumBodySize
-            let router = try buildRouter(configuration, database: client, metrics: metrics, logger: Logger(label: "test"), principalCache: principalCache, now: now)
+            let router = try buildRouter(configuration, database: client, metrics: metrics, logger: logger, principalCache: principalCache, now: now)
             let administration = IdentityAdministration(database: client)
             let admin = try await administration.createUser(email: "admin@example.org", name: "Ada Admin", roles: [.admin], entities: [])
             let (_, token) = try await administration.createToken(user: admin.email, name: "test", expiresInDays: 30)
@@ -72,6 +72,15 @@ struct TestApp: Sendable {
             await client.close()
             throw error
         }
+    }
+
+    /// A pool on the same database as the owner of its tables, which the server's role is not:
+    /// for tests that break the schema on purpose.
+    @discardableResult
+    func asOwner<Result>(_ body: (PostgresClient) async throws -> Result) async throws -> Result {
+        var owner = client.configuration.connection
+        owner.role = nil
+        return try await TestDatabase.withClient(maximumConnections: 1, configuration: owner, body)
     }
 
     /// A user with these roles and entities, and a token for them.

@@ -42,6 +42,21 @@ struct CaseWorld {
             hr: hr, auditor: auditor, employeeID: employeeID, absenceID: absenceID)
     }
 
+    /// A new app with this world in it, and a client.
+    static func with(_ body: @Sendable (TestApp, any TestClientProtocol, CaseWorld) async throws -> Void) async throws {
+        try await TestApp.with { app in
+            try await app.test { client in try await body(app, client, try await make(app, client)) }
+        }
+    }
+
+    /// Opens the employee's trajectory as the officer; its URI and ETag.
+    func openCase(_ client: any TestClientProtocol, sourceLocation: SourceLocation = #_sourceLocation) async throws -> (uri: String, etag: String) {
+        let opened = try await open(client)
+        try #require(opened.status == .created, "opening: \(opened.body.text)", sourceLocation: sourceLocation)
+        return (try #require(opened.headers[.location], sourceLocation: sourceLocation),
+                try #require(opened.headers[.eTag], sourceLocation: sourceLocation))
+    }
+
     func open(_ client: any TestClientProtocol, token: String? = nil, extra: [String: Any] = [:], key: String? = nil) async throws -> TestResponse {
         var body: [String: Any] = ["employeeId": employeeID.uuidString, "absenceId": absenceID.uuidString, "goal": "returnOwnJob"]
         body.merge(extra) { $1 }
