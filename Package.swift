@@ -102,7 +102,9 @@ let package = Package(
                 "PostgresTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            // Sample files the tests read from beside them (#filePath), not bundled resources.
+            exclude: ["Staff/Fixtures"]
         ),
     ]
 )

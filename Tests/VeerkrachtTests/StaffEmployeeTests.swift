@@ -163,7 +163,7 @@ struct StaffImportTests {
         let text = "weeklyHours,personnelNumber,givenName,familyName,entityId,active,managerPersonnelNumber\r\n"
             + "36.5,P1,Ann,Peeters,\(Self.entity),false,\r\n"
             + "38,P2,\"Jan, Jr.\",Janssens,\(Self.entity),,P1\r\n"
-        let (rows, headerProblems) = EmployeeImport.rows(fromCSV: try CSV.parse(text))
+        let (rows, headerProblems) = EmployeeImport.rows(fromCSV: try CSV.parse(text.utf8))
         #expect(headerProblems.isEmpty)
         #expect(rows.count == 2)
         #expect(rows[0].position == .line(2))
@@ -174,7 +174,7 @@ struct StaffImportTests {
     }
 
     @Test func csvHeaderProblemsStopBeforeTheRows() throws {
-        let (rows, problems) = EmployeeImport.rows(fromCSV: try CSV.parse("personnelNumber,givenName,nickname,givenName\nP1,A,B,C\n"))
+        let (rows, problems) = EmployeeImport.rows(fromCSV: try CSV.parse("personnelNumber,givenName,nickname,givenName\nP1,A,B,C\n".utf8))
         #expect(rows.isEmpty)
         #expect(problems.map(\.name) == ["line 1: nickname", "line 1: givenName", "line 1: familyName", "line 1: entityId", "line 1: weeklyHours"])
         #expect(problems[0].kind == .unknown)
@@ -187,7 +187,7 @@ struct StaffImportTests {
             + "P2,Jan,Janssens,\(Self.entity),38\n"
             + "\n"
             + "P3,,Claes,\(Self.entity),\"38,5\",true\n"
-        let (rows, _) = EmployeeImport.rows(fromCSV: try CSV.parse(text))
+        let (rows, _) = EmployeeImport.rows(fromCSV: try CSV.parse(text.utf8))
         guard case .failure(let list) = EmployeeImport.plan(rows, existing: .init(), scope: [Self.entity]) else {
             Issue.record("the batch should be refused")
             return

@@ -146,12 +146,14 @@ extension VeerkrachtAPIService {
         case .csv(let body):
             // The body limit middleware has read the whole body already; this only collects it.
             let bytes = try await [UInt8](collecting: body, upTo: Int.max)
-            guard let text = String(validating: bytes, as: UTF8.self) else {
-                throw Problem.badRequest(InputIssue(in: .body, name: "", detail: "The CSV text must be UTF-8"))
+            let delimiter: CSV.Delimiter? = switch input.query.delimiter {
+            case .semicolon?: .semicolon
+            case .comma?: .comma
+            case nil: nil
             }
             let records: [CSVRecord]
             do throws(CSVError) {
-                records = try CSV.parse(text)
+                records = try CSV.parse(bytes, delimiter: delimiter)
             } catch {
                 throw Problem.badRequest(InputIssue(in: .body, name: EmployeeImport.RowPosition.line(error.line).label, detail: error.description))
             }
@@ -164,7 +166,9 @@ extension VeerkrachtAPIService {
             let (read, headerProblems) = EmployeeImport.rows(fromCSV: records)
             guard headerProblems.isEmpty else { throw Problem.badRequest(headerProblems.map(InputIssue.init)) }
             rows = read
-            request = .csv(text)
+            // Parsed, so UTF-8. The delimiter needs no binding: a header is only valid with the
+            // separator it uses, which is the one detected.
+            request = .csv(String(decoding: bytes, as: UTF8.self))
         }
 
         let (stored, _) = try await database.withTransaction { connection in
