@@ -141,6 +141,9 @@ public final class PostgresClient: Service, Sendable {
         }
     }
 
+    /// Tasks waiting in line for a connection (also the `_waiters` gauge).
+    public var waitingCount: Int { state.withLock { $0.waiters.count } }
+
     // MARK: - Acquire and release
 
     public func acquire() async throws -> PostgresConnection {

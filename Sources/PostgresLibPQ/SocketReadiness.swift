@@ -47,6 +47,11 @@ final class SocketReadiness: Sendable {
         }
     }
 
+    /// Whether a task is waiting on `socket`: what a test waits for before it makes the socket ready.
+    func isWaiting(on socket: Int32) -> Bool {
+        waiters.withLock { $0[socket] != nil }
+    }
+
     private func resume(_ socket: Int32) {
         waiters.withLock { $0.removeValue(forKey: socket) }?.resume()
     }

@@ -58,12 +58,15 @@ struct PoolTests {
             // Kill a connection while it runs a statement.
             try await client.withConnection { victim in
                 let pid = try await victim.query("SELECT pg_backend_pid()")[0].decode(0, as: Int32.self)
-                async let killed: Void = {
-                    try await Task.sleep(for: .milliseconds(200))
-                    try await TestDatabase.withClient(maximumConnections: 1, configuration: configuration) { other in
-                        try await other.query("SELECT pg_terminate_backend(\(pid))")
+                async let killed: Void = TestDatabase.withClient(maximumConnections: 1, configuration: configuration) { other in
+                    // Only once the server is running the statement.
+                    try await waitUntil("the victim runs pg_sleep") {
+                        try await other.query("""
+                            SELECT count(*) FROM pg_stat_activity WHERE pid = \(pid) AND state = 'active' AND query LIKE '%pg_sleep%'
+                            """)[0].decode(0, as: Int.self) == 1
                     }
-                }()
+                    try await other.query("SELECT pg_terminate_backend(\(pid))")
+                }
                 do {
                     try await victim.query("SELECT pg_sleep(10)")
                     Issue.record("the statement should have failed")
@@ -77,9 +80,10 @@ struct PoolTests {
             // Kill an idle pooled connection: the next lease notices and replaces it.
             let pid = try await client.query("SELECT pg_backend_pid()")[0].decode(0, as: Int32.self)
             try await TestDatabase.withClient(maximumConnections: 1, configuration: configuration) { other in
-                try await other.query("SELECT pg_terminate_backend(\(pid))")
+                // With a timeout, pg_terminate_backend returns once the backend is gone.
+                let terminated = try await other.query("SELECT pg_terminate_backend(\(pid), 30000)")[0].decode(0, as: Bool.self)
+                #expect(terminated)
             }
-            try await Task.sleep(for: .milliseconds(100))
             for _ in 0..<3 {
                 #expect(try await client.query("SELECT 3")[0].decode(0, as: Int.self) == 3)
             }
@@ -163,13 +167,25 @@ struct PoolTests {
         let client = PostgresClient(
             configuration: .init(connection: configuration, maximumConnections: 1, acquireTimeout: .seconds(30)),
             logger: TestDatabase.logger)
-        let holder = Task { try await client.withConnection { _ in try await Task.sleep(for: .milliseconds(500)) } }
-        try await Task.sleep(for: .milliseconds(100))
+        // The holder keeps the only connection until told to let go.
+        let (held, holding) = AsyncStream.makeStream(of: Void.self)
+        let (release, releasing) = AsyncStream.makeStream(of: Void.self)
+        let holder = Task {
+            try await client.withConnection { _ in
+                holding.yield()
+                for await _ in release { break }
+            }
+        }
+        for await _ in held { break }
         let waiter = Task { try await client.query("SELECT 1") }
-        try await Task.sleep(for: .milliseconds(100))
-        await client.close()
+        try await waitUntil("a task waits for the connection") { client.waitingCount == 1 }
+        // Closing fails the waiter at once, while the holder still has the connection.
+        async let closed: Void = client.close()
+        let outcome = await waiter.result
+        releasing.yield()
+        await closed
         _ = await holder.result
-        guard case .failure(let error as PostgresError) = await waiter.result else {
+        guard case .failure(let error as PostgresError) = outcome else {
             Issue.record("the waiting task should fail when the pool closes")
             return
         }

@@ -1,5 +1,6 @@
 import Foundation
 @testable import PostgresLibPQ
+import PostgresTestSupport
 import Synchronization
 import Testing
 
@@ -25,7 +26,7 @@ struct SocketReadinessTests {
                 await SocketReadiness.shared.wait(for: reader)
                 resumed.set()
             }()
-            try await Task.sleep(for: .milliseconds(100))
+            try await waitUntil("the wait is registered") { SocketReadiness.shared.isWaiting(on: reader) }
             #expect(!resumed.isSet)
             #expect(write(writer, "x", 1) == 1)
             await waited
@@ -33,18 +34,39 @@ struct SocketReadinessTests {
         }
     }
 
+    /// What `poll` says of `socket` right now, without waiting.
+    private func readiness(_ socket: Int32) -> Int16 {
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN | POLLOUT), revents: 0)
+        return poll(&descriptor, 1, 0) == 1 ? descriptor.revents : 0
+    }
+
+    /// How long `body` took.
+    private func elapsed(_ body: () async -> Void) async -> Duration {
+        let start = ContinuousClock.now
+        await body()
+        return ContinuousClock.now - start
+    }
+
+    /// "At once": far less than any wait for something that does not come.
+    private let atOnce = Duration.seconds(2)
+
     @Test func dataThatArrivedBeforeTheWaitIsNotMissed() async throws {
         try await withSocketPair { reader, writer in
             #expect(write(writer, "x", 1) == 1)
-            await SocketReadiness.shared.wait(for: reader)
+            #expect(await elapsed { await SocketReadiness.shared.wait(for: reader) } < atOnce)
+            #expect(readiness(reader) & Int16(POLLIN) != 0, "it ended because there is data")
             // And again: readiness is level-triggered, armed anew on every wait.
-            await SocketReadiness.shared.wait(for: reader)
+            #expect(await elapsed { await SocketReadiness.shared.wait(for: reader) } < atOnce)
+            #expect(!SocketReadiness.shared.isWaiting(on: reader))
         }
     }
 
     @Test func aWritableSocketEndsAWaitThatAcceptsWriting() async throws {
         try await withSocketPair { _, writer in
-            await SocketReadiness.shared.wait(for: writer, orWritable: true)
+            #expect(await elapsed { await SocketReadiness.shared.wait(for: writer, orWritable: true) } < atOnce)
+            let ready = readiness(writer)
+            #expect(ready & Int16(POLLOUT) != 0, "writable")
+            #expect(ready & Int16(POLLIN) == 0, "and nothing to read: writability ended it")
         }
     }
 
@@ -54,14 +76,17 @@ struct SocketReadinessTests {
         let (reader, writer) = (ends[0], ends[1])
         defer { close(reader) }
         async let waited: Void = SocketReadiness.shared.wait(for: reader)
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil("the wait is registered") { SocketReadiness.shared.isWaiting(on: reader) }
         close(writer)
         await waited
+        var byte: UInt8 = 0
+        #expect(read(reader, &byte, 1) == 0, "the wait ended on the hang-up: end of file")
     }
 
     @Test func aSocketThatIsNotOpenEndsTheWaitAtOnce() async {
         // libpq reports a lost connection with socket -1; the caller then learns why from libpq.
-        await SocketReadiness.shared.wait(for: -1)
+        #expect(await elapsed { await SocketReadiness.shared.wait(for: -1) } < atOnce)
+        #expect(!SocketReadiness.shared.isWaiting(on: -1))
     }
 
     @Test func manyWaitsAtOnceEachEndWithTheirOwnSocket() async throws {

@@ -151,13 +151,13 @@ struct ServerProcessTests {
             \r
             \(body[..<split])
             """)
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitUntil("the server has read the request head") { try connection.serverHasReadEverything(serverPort: server.port) }
 
         #expect(kill(server.process.processIdentifier, SIGTERM) == 0)
         // The shutdown has begun once the server takes no new connections.
         let refusing = try await server.waitUntilRefusing(seconds: 15)
         #expect(refusing, "the listening socket closes on SIGTERM:\n\(server.output)")
-        try await Task.sleep(for: .milliseconds(300))
+        // Still there, and the 201 below proves it waited for the request in flight.
         #expect(server.exitStatus() == nil, "the server waits for the request in flight:\n\(server.output)")
 
         try connection.transmit(String(body[split...]))

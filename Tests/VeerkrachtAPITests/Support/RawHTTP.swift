@@ -42,6 +42,37 @@ final class RawHTTPConnection {
 
     deinit { close(descriptor) }
 
+    /// Whether the server has read all that was sent on this connection: its end of the
+    /// connection, as /proc/net/tcp lists it, has nothing left in its receive queue. The
+    /// barrier for "the request is in the server" that needs no sleep.
+    func serverHasReadEverything(serverPort: Int) throws -> Bool {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard named == 0 else { throw Failure(description: "getsockname: \(String(cString: strerror(errno)))") }
+        let ourPort = Int(UInt16(bigEndian: address.sin_port))
+        func hex(_ port: Int) -> String {
+            let digits = String(port, radix: 16, uppercase: true)
+            return String(repeating: "0", count: 4 - digits.count) + digits
+        }
+        // Columns: sl, local address, remote address, state, tx_queue:rx_queue, …; a server
+        // listening on IPv6 lists 127.0.0.1 as ::ffff:127.0.0.1, which ends the same way.
+        let server = "0100007F:\(hex(serverPort))", client = "0100007F:\(hex(ourPort))"
+        for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            // Read to the end: a proc file has no size to read up to.
+            guard let handle = FileHandle(forReadingAtPath: file), let data = try handle.readToEnd() else { continue }
+            let table = String(decoding: data, as: UTF8.self)
+            for line in table.split(separator: "\n").dropFirst() {
+                let columns = line.split(separator: " ")
+                guard columns.count > 4, columns[1].hasSuffix(server), columns[2].hasSuffix(client) else { continue }
+                return columns[4].split(separator: ":").last.map { Int($0, radix: 16) == 0 } ?? false
+            }
+        }
+        throw Failure(description: "the server's end of the connection is not in /proc/net/tcp")
+    }
+
     func transmit(_ text: String) throws {
         let bytes = Array(text.utf8)
         var sent = 0
