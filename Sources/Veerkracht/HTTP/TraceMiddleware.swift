@@ -37,6 +37,9 @@ struct TraceMiddleware<Context: RequestContext>: RouterMiddleware {
 
         var response: Response
         do {
+            // No trailing slash (Belgif): the router would take `/v1/entities/` for `/v1/entities`.
+            let path = request.uri.path
+            if path.utf8.count > 1, path.utf8.last == UInt8(ascii: "/") { throw Problem.notFound }
             response = try await RequestScope.$current.withValue(scope) { try await next(request, context) }
         } catch {
             var (problem, isServerFault) = Problem.from(error)

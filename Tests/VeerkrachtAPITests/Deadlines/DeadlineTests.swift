@@ -55,7 +55,8 @@ struct DeadlineTests {
 
                 let bad = try await client.execute(
                     uri: DeadlinePath.deadlines(trajectory) + "?status=late&pageSize=0", method: .get, headers: .bearer(world.officerToken))
-                #expect(bad.status == .badRequest)
+                let issues = expectBadRequest(bad, issue: ProblemURN.schemaViolation, in: "query", name: "status")
+                #expect(issues.contains { $0["name"] as? String == "pageSize" }, "\(issues)")
                 let badCursor = try await client.execute(
                     uri: DeadlinePath.deadlines(trajectory) + "?cursor=nonsense", method: .get, headers: .bearer(world.officerToken))
                 expectBadRequest(badCursor, issue: ProblemURN.schemaViolation, in: "query", name: "cursor")
