@@ -25,6 +25,8 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let invalidTextRepresentation = SQLState("22P02")
     public static let stringDataRightTruncation = SQLState("22001")
     public static let numericValueOutOfRange = SQLState("22003")
+    public static let characterNotInRepertoire = SQLState("22021")
+    public static let untranslatableCharacter = SQLState("22P05")
     public static let raiseException = SQLState("P0001")
 }
 

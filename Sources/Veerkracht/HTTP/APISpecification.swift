@@ -4,23 +4,16 @@ import VeerkrachtAPI
 import Yams
 
 /// What the server reads from its own OpenAPI document at start: which operations are
-/// public (`security: []`), which query parameters each operation defines, and the length
-/// limits of its header and query parameters (the generated layer enforces none of them).
+/// public (`security: []`), which query parameters each operation defines, and what the
+/// document declares of each header and query parameter (`ParameterRule`).
 struct APISpecification: Sendable {
     let yaml: Data
     let publicOperations: Set<String>
     let queryParameters: [String: Set<String>]
-    /// By operation: the declared `maxLength` (strings) or `maxItems` (repeated parameters).
-    let parameterLimits: [String: [ParameterLimit]]
+    /// By operation: its header and query parameters as the document declares them.
+    let parameterRules: [String: [ParameterRule]]
     /// Every (method, path template) the document defines, for the router check in tests.
     let routes: Set<String>
-
-    struct ParameterLimit: Sendable {
-        var name: String
-        var location: InputIssue.Location
-        var maxLength: Int?
-        var maxItems: Int?
-    }
 
     struct Invalid: Error, CustomStringConvertible {
         var description: String
@@ -54,7 +47,7 @@ struct APISpecification: Sendable {
         var publicOperations = Set<String>()
         var queryParameters: [String: Set<String>] = [:]
         var routes = Set<String>()
-        var parameterLimits: [String: [ParameterLimit]] = [:]
+        var parameterRules: [String: [ParameterRule]] = [:]
         for (path, item) in paths {
             guard let item = item as? [String: Any] else { continue }
             let shared = (item["parameters"] as? [Any] ?? []).compactMap(resolve)
@@ -64,44 +57,28 @@ struct APISpecification: Sendable {
                 if let security = operation["security"] as? [Any], security.isEmpty { publicOperations.insert(id) }
                 let parameters = shared + (operation["parameters"] as? [Any] ?? []).compactMap(resolve)
                 queryParameters[id] = Set(parameters.filter { $0["in"] as? String == "query" }.compactMap { $0["name"] as? String })
-                parameterLimits[id] = parameters.compactMap { parameter in
-                    guard let name = parameter["name"] as? String,
-                        let location = (parameter["in"] as? String).flatMap(InputIssue.Location.init(rawValue:)),
-                        location == .header || location == .query
-                    else { return nil }
-                    let schema = resolveSchema(parameter["schema"])
-                    let itemSchema = resolveSchema(schema["items"])
-                    let limit = ParameterLimit(
-                        name: name, location: location,
-                        maxLength: schema["maxLength"] as? Int ?? itemSchema["maxLength"] as? Int, maxItems: schema["maxItems"] as? Int)
-                    return limit.maxLength == nil && limit.maxItems == nil ? nil : limit
-                }
+                parameterRules[id] = parameters.compactMap { ParameterRule($0, resolve: resolveSchema) }
             }
         }
         self.publicOperations = publicOperations
         self.queryParameters = queryParameters
-        self.parameterLimits = parameterLimits
+        self.parameterRules = parameterRules
         self.routes = routes
     }
 
-    /// 400 with one issue per header or query parameter over its declared limit.
-    func checkLimits(of request: HTTPRequest, operationID: String) throws(Problem) {
-        guard let limits = parameterLimits[operationID], !limits.isEmpty else { return }
-        let query = request.path.flatMap { path in
-            path.utf8.contains(UInt8(ascii: "?")) ? URLComponents(string: path)?.queryItems : nil
-        } ?? []
+    /// 400 with one issue per header or query value that breaks what the document declares.
+    /// Checked before the generated layer decodes them, which would refuse some without
+    /// naming the parameter and accept others (lengths, counts) it does not check.
+    func checkParameters(of request: HTTPRequest, operationID: String) throws(Problem) {
+        guard let rules = parameterRules[operationID], !rules.isEmpty else { return }
+        let query = QueryItems(path: request.path ?? "")
         var issues: [InputIssue] = []
-        for limit in limits {
-            let values: [String] = switch limit.location {
-            case .header: HTTPField.Name(limit.name).map { request.headerFields[values: $0] } ?? []
-            default: query.filter { $0.name == limit.name }.map { $0.value ?? "" }
+        for rule in rules {
+            let values: [String] = switch rule.location {
+            case .header: HTTPField.Name(rule.name).map { request.headerFields[values: $0] } ?? []
+            default: query.values(of: rule.name)
             }
-            if let maxItems = limit.maxItems, values.count > maxItems {
-                issues.append(InputIssue(in: limit.location, name: limit.name, detail: "At most \(maxItems) values"))
-            }
-            if let maxLength = limit.maxLength, values.contains(where: { $0.unicodeScalars.count > maxLength }) {
-                issues.append(InputIssue(in: limit.location, name: limit.name, detail: "At most \(maxLength) characters"))
-            }
+            issues += rule.issues(values)
         }
         guard issues.isEmpty else { throw Problem.badRequest(issues) }
     }
@@ -114,6 +91,7 @@ struct RouteMethods: Sendable {
         /// nil stands for a `{parameter}` segment.
         var segments: [String?]
         var methods: [String]
+        var literalCount: Int { segments.count { $0 != nil } }
     }
 
     private let templates: [Template]
@@ -140,7 +118,9 @@ struct RouteMethods: Sendable {
                     expected.map { $0 == actual } ?? !actual.isEmpty
                 }
         }
-        guard !matching.isEmpty else { return nil }
-        return Array(Set(matching.flatMap(\.methods))).sorted()
+        // As the router does, a literal segment beats a parameter: `/v1/employees/import` is not
+        // `/v1/employees/{employeeId}`.
+        guard let literals = matching.map(\.literalCount).max() else { return nil }
+        return Array(Set(matching.filter { $0.literalCount == literals }.flatMap(\.methods))).sorted()
     }
 }

@@ -21,22 +21,21 @@ struct AuthenticationMiddleware: ServerMiddleware {
     ) async throws -> (HTTPResponse, HTTPBody?) {
         if specification.publicOperations.contains(operationID) {
             try refuseUnknownQueryParameters(request, operationID: operationID)
-            try specification.checkLimits(of: request, operationID: operationID)
+            try specification.checkParameters(of: request, operationID: operationID)
             return try await next(request, body, metadata)
         }
         // Who is asking comes first: without a valid token, nothing else is answered.
         let principal = try await authenticate(request.headerFields[.authorization])
         if let action = AccessPolicy.action(forOperation: operationID) { try AccessPolicy.require(principal, action) }
         try refuseUnknownQueryParameters(request, operationID: operationID)
-        try specification.checkLimits(of: request, operationID: operationID)
+        try specification.checkParameters(of: request, operationID: operationID)
         return try await Principal.$current.withValue(principal) { try await next(request, body, metadata) }
     }
 
     private func refuseUnknownQueryParameters(_ request: HTTPRequest, operationID: String) throws(Problem) {
         guard let path = request.path, path.utf8.contains(UInt8(ascii: "?")) else { return }
         let allowed = specification.queryParameters[operationID] ?? []
-        let names = URLComponents(string: path)?.queryItems?.map(\.name) ?? []
-        let unknown = Set(names).subtracting(allowed).sorted()
+        let unknown = QueryItems(path: path).names.subtracting(allowed).sorted()
         guard unknown.isEmpty else {
             throw Problem.badRequest(unknown.map {
                 InputIssue(.unknownInput, in: .query, name: $0, detail: "This operation has no query parameter of that name")

@@ -1,8 +1,9 @@
 import Foundation
 import Hummingbird
 
-/// Refuses request bodies over the limit with 413 before any handler reads them, and notes
-/// which keys a merge patch sets to null.
+/// Refuses request bodies over the limit with 413 before any handler reads them, and JSON
+/// values the generated layer would let through wrongly; notes which keys a merge patch sets
+/// to null.
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let maximumBytes: Int
 
@@ -23,9 +24,36 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
             throw Problem(.payloadTooLarge, detail: "The request body may be at most \(maximumBytes) bytes")
         }
         request.body = .init(buffer: buffer)
+        if Self.isJSON(request) { try Self.refuseUnstorableValues(in: buffer, allowingNull: request.method == .patch) }
         guard request.method == .patch else { return try await next(request, context) }
         return try await MergePatch.$nullKeys.withValue(MergePatch.nullKeys(in: Data(buffer.readableBytesView))) {
             try await next(request, context)
         }
+    }
+
+    private static func isJSON(_ request: Request) -> Bool {
+        guard let type = request.headers[.contentType]?.lowercased() else { return false }
+        return type.hasPrefix("application/json") || type.contains("+json")
+    }
+
+    /// 400 for a string with a NUL character (PostgreSQL cannot keep one in text) and, outside a
+    /// merge patch, for a `null`: no create or replace schema allows one, and the generated layer
+    /// would read it as "left out". Parsed only when the bytes may hold either.
+    static func refuseUnstorableValues(in buffer: ByteBuffer, allowingNull: Bool) throws(Problem) {
+        let bytes = buffer.readableBytesView
+        let mayHoldNUL = bytes.firstRange(of: Array(#"\u0000"#.utf8)) != nil
+        let mayHoldNull = !allowingNull && bytes.firstRange(of: Array("null".utf8)) != nil
+        guard mayHoldNUL || mayHoldNull,
+            let json = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+        else { return }
+        var issues = JSONPath.all(in: json) { ($0 as? String)?.unicodeScalars.contains("\u{0}") == true }.map {
+            InputIssue(in: .body, name: $0, detail: "This may not contain the NUL character")
+        }
+        if !allowingNull {
+            issues += JSONPath.all(in: json) { $0 is NSNull }.map {
+                InputIssue(in: .body, name: $0, detail: "This value may not be null; leave the property out")
+            }
+        }
+        guard issues.isEmpty else { throw Problem.badRequest(issues) }
     }
 }

@@ -34,7 +34,8 @@ public struct IdempotencyStore: Sendable {
         _ create: () async throws -> Created<Resource>
     ) async throws -> (created: Created<Resource>, replayed: Bool) {
         guard let key else { return (try await create(), false) }
-        guard (1...Self.maximumKeyLength).contains(key.utf8.count) else {
+        // Characters, as the document's maxLength counts them.
+        guard (1...Self.maximumKeyLength).contains(key.unicodeScalars.count) else {
             throw Problem.badRequest(InputIssue(in: .header, name: "Idempotency-Key", detail: "The key must be 1 to 255 characters"))
         }
         let hash = try Self.hash(operation: operation, request: request)

@@ -67,7 +67,7 @@ extension Problem {
             return (.badRequest(InputIssue(.referencedResourceNotFound, in: .body, name: error.column ?? "",
                                            detail: "A referenced resource does not exist")), false)
         case .checkViolation?, .notNullViolation?, .stringDataRightTruncation?, .numericValueOutOfRange?,
-            .invalidTextRepresentation?:
+            .invalidTextRepresentation?, .characterNotInRepertoire?, .untranslatableCharacter?:
             // Validation in Swift should have caught it; the schema is the last line.
             return (.badRequest(InputIssue(in: .body, name: error.column ?? "", detail: "A value is not allowed")), true)
         case .serializationFailure?, .deadlockDetected?, .lockNotAvailable?, .queryCanceled?:

@@ -153,15 +153,24 @@ extension VeerkrachtAPIService {
         }
         let targetReturnOn = patch.targetReturnOn.flatMap { Input.date($0, name: "targetReturnOn", issues: &issues) }
         let physicianID = patch.physicianId.flatMap { Input.uuid($0, name: "physicianId", in: .body, issues: &issues) }
-        let blockReason: String? = switch patch.blocked {
-        case .TrajectoryBlock(let block): block.reason
-        default: nil
+        var blockReason: String?
+        switch patch.blocked {
+        case .TrajectoryBlock(let block):
+            blockReason = block.reason
+        case .case2:
+            // The generated type keeps whatever else was sent here (a null is a removal, seen in `nulls`).
+            issues.append(InputIssue(in: .body, name: "blocked", detail: "An object with a reason, or null to lift the block"))
+        case nil:
+            break
         }
-        if let blockReason, blockReason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            issues.append(InputIssue(in: .body, name: "blocked.reason", detail: "Say why the case is stuck"))
+        let now = now()
+        if let blockReason {
+            // The flag's own rule (said, at most its length), checked before anything is read.
+            do throws(TrajectoryRuleError) { _ = try BlockedFlag(reason: blockReason, since: now) } catch {
+                issues.append(InputIssue(in: .body, name: "blocked.reason", detail: error.description))
+            }
         }
         try Input.check(issues)
-        let now = now()
 
         let record = try await withCase(id, .write, audit: .update, .trajectory) { facts, connection in
             try ETag.requireMatch(input.headers.ifMatch, current: ETag.make(id: id, version: facts.version))
@@ -255,7 +264,7 @@ extension VeerkrachtAPIService {
             guard var trajectory = try await trajectories.record(id: id, on: connection)?.trajectory else { throw Problem.notFound }
             guard !trajectory.isReadOnly else { throw Problem.conflict(TrajectoryRuleError.closedIsReadOnly.description) }
             guard officerID != trajectory.officerID else {
-                throw Problem.badRequest(InputIssue(.invalidInput, in: .body, name: "officerId", detail: "This officer is already responsible"))
+                throw Problem.conflict("This officer is already responsible for the trajectory")
             }
             guard try await trajectories.userCanServe(officerID, as: .officer, entity: trajectory.entityID, on: connection) else {
                 throw Problem.badRequest(InputIssue(.referencedResourceNotFound, in: .body, name: "officerId", detail: "No active officer of the trajectory's entity with this id"))
@@ -335,8 +344,8 @@ extension VeerkrachtAPIService {
         if !(1...TrajectoryAction.maximumTitleLength).contains(title.count) {
             issues.append(InputIssue(in: .body, name: "title", detail: "1 to \(TrajectoryAction.maximumTitleLength) characters, not only spaces"))
         }
-        if let note = body.note, note.count > TrajectoryAction.maximumNoteLength {
-            issues.append(InputIssue(in: .body, name: "note", detail: "At most \(TrajectoryAction.maximumNoteLength) characters"))
+        if let note = body.note, !(1...TrajectoryAction.maximumNoteLength).contains(note.count) {
+            issues.append(InputIssue(in: .body, name: "note", detail: TrajectoryAction.noteLengthRule))
         }
         let owner = TrajectoryAction.Owner(body.owner)
         let ownerUserID = body.ownerUserId.flatMap { Input.uuid($0, name: "ownerUserId", in: .body, issues: &issues) }
@@ -393,8 +402,8 @@ extension VeerkrachtAPIService {
         if let title, !(1...TrajectoryAction.maximumTitleLength).contains(title.count) {
             issues.append(InputIssue(in: .body, name: "title", detail: "1 to \(TrajectoryAction.maximumTitleLength) characters, not only spaces"))
         }
-        if let note = patch.note, note.count > TrajectoryAction.maximumNoteLength {
-            issues.append(InputIssue(in: .body, name: "note", detail: "At most \(TrajectoryAction.maximumNoteLength) characters"))
+        if let note = patch.note, !(1...TrajectoryAction.maximumNoteLength).contains(note.count) {
+            issues.append(InputIssue(in: .body, name: "note", detail: TrajectoryAction.noteLengthRule))
         }
         let dueOn = patch.dueOn.flatMap { Input.date($0, name: "dueOn", issues: &issues) }
         try Input.check(issues)

@@ -167,6 +167,88 @@ struct HardeningTests {
         }
     }
 
+    @Test func whatTheFuzzerFoundIs400NamingTheInputAndWritesNothing() async throws {
+        try await CaseWorld.with { app, client, world in
+            let (uri, etag) = try await world.openCase(client)
+            let token = world.officer.token
+            // A NUL character: PostgreSQL cannot keep one in text.
+            let nul = try await client.execute(
+                uri: uri + "/actions", method: .post, headers: .json(token),
+                body: ByteBuffer(string: #"{"title": "a\u0000b", "kind": "other", "owner": "employee"}"#))
+            expectBadRequest(nul, issue: ProblemURN.schemaViolation, in: "body", name: "title")
+            let nulInQuery = try await client.execute(uri: "/v1/employees?q=a%00b", method: .get, headers: .bearer(token))
+            expectBadRequest(nulInQuery, issue: ProblemURN.schemaViolation, in: "query", name: "q")
+            // An empty note is no note: the schema says so now, and the answer names it.
+            let emptyNote = try await client.execute(
+                uri: uri + "/actions", method: .post, headers: .json(token),
+                body: .json(["title": "Call", "kind": "other", "owner": "employee", "note": ""]))
+            expectBadRequest(emptyNote, issue: ProblemURN.schemaViolation, in: "body", name: "note")
+            #expect(try await app.count("trajectory_actions") == 0)
+
+            // A block reason one past its limit, and at it.
+            let tooLong = try await client.execute(
+                uri: uri, method: .patch, headers: .json(token, [.ifMatch: etag]),
+                body: .json(["blocked": ["reason": String(repeating: "x", count: BlockedFlag.maximumReasonLength + 1)]]))
+            expectBadRequest(tooLong, issue: ProblemURN.schemaViolation, in: "body", name: "blocked.reason")
+            let notABlock = try await client.execute(
+                uri: uri, method: .patch, headers: .json(token, [.ifMatch: etag]), body: .json(["blocked": ["reason": [String: Any]()]]))
+            expectBadRequest(notABlock, issue: ProblemURN.schemaViolation, in: "body", name: "blocked")
+            let notAnObject = try await client.execute(
+                uri: uri, method: .patch, headers: .json(token, [.ifMatch: etag]), body: .json(["blocked": 42]))
+            expectBadRequest(notAnObject, issue: ProblemURN.schemaViolation, in: "body", name: "blocked")
+            let unchanged = try await client.execute(uri: uri, method: .get, headers: .bearer(token))
+            #expect(unchanged.headers[.eTag] == etag)
+            let atLimit = try await client.execute(
+                uri: uri, method: .patch, headers: .json(token, [.ifMatch: etag]),
+                body: .json(["blocked": ["reason": String(repeating: "é", count: BlockedFlag.maximumReasonLength)]]))
+            #expect(atLimit.status == .ok, "\(atLimit.body.text)")
+            let current = try #require(atLimit.headers[.eTag])
+
+            // A null where the schema has none: not "left out".
+            let preferences = try await client.execute(
+                uri: uri + "/contactPreferences", method: .put, headers: .json(token),
+                body: .json(["channel": "phone", "everyDays": NSNull()]))
+            expectBadRequest(preferences, issue: ProblemURN.schemaViolation, in: "body", name: "everyDays")
+            #expect(try await app.count("contact_preferences") == 0)
+
+            // The officer already responsible: a conflict with the data, not bad input.
+            let same = try await client.execute(
+                uri: uri + "/reassignment", method: .post, headers: .json(token, [.ifMatch: current]),
+                body: .json(["officerId": world.officer.user.id.uuidString]))
+            expectProblem(same, .conflict, type: ProblemURN.conflict)
+
+            // Query values of the wrong type are named before the generated layer reads them.
+            let notANumber = try await client.execute(uri: uri + "/timeline?pageSize=many", method: .get, headers: .bearer(token))
+            expectBadRequest(notANumber, issue: ProblemURN.schemaViolation, in: "query", name: "pageSize")
+        }
+    }
+
+    @Test func anIdempotencyKeyIsCountedInCharacters() async throws {
+        try await CaseWorld.with { app, client, world in
+            let (uri, _) = try await world.openCase(client)
+            let body = ByteBuffer.json(["title": "Call", "kind": "other", "owner": "employee"])
+            let atLimit = try await client.execute(
+                uri: uri + "/actions", method: .post,
+                headers: .json(world.officer.token, [.idempotencyKey: String(repeating: "é", count: 255)]), body: body)
+            #expect(atLimit.status == .created, "\(atLimit.body.text)")
+            let past = try await client.execute(
+                uri: uri + "/actions", method: .post,
+                headers: .json(world.officer.token, [.idempotencyKey: String(repeating: "k", count: 256)]), body: body)
+            expectBadRequest(past, issue: ProblemURN.schemaViolation, in: "header", name: "Idempotency-Key")
+            #expect(try await app.count("trajectory_actions") == 1)
+        }
+    }
+
+    @Test func allowNamesTheMethodsOfTheMostSpecificPath() async throws {
+        try await TestApp.with { app in
+            try await app.test { client in
+                let response = try await client.execute(uri: "/v1/employees/import", method: .get, headers: .bearer(app.adminToken))
+                expectProblem(response, .methodNotAllowed, type: "urn:problem-type:veerkracht:methodNotAllowed")
+                #expect(response.headers[.allow] == "POST")
+            }
+        }
+    }
+
     @Test func aLostDatabaseIsRetriedAfterASecond() {
         for error in [
             PostgresError(kind: .connectionClosed, message: "server closed the connection unexpectedly"),
