@@ -162,3 +162,42 @@ extension TestApp {
         try await client.query("SELECT count(*) FROM \(unsafeRaw: table)")[0].decode(0, as: Int.self)
     }
 }
+
+/// "This request was refused and nothing changed", in one call: what every refusal test of
+/// a write should check.
+extension TestApp {
+    /// Every row of `tables` as JSON text, in a fixed order: equal snapshots mean nothing in
+    /// them was written. (Not the audit log: a refusal is recorded there on purpose.)
+    func snapshot(_ tables: [String]) async throws -> [String] {
+        var rows: [String] = []
+        for table in tables {
+            // Table names come from the test's own code; identifiers cannot be bound.
+            rows.append(try await client.query("""
+                SELECT coalesce(string_agg(row_to_json(t)::text, E'\\n' ORDER BY row_to_json(t)::text), '') FROM \(unsafeRaw: table) t
+                """)[0].decode(0, as: String.self))
+        }
+        return rows
+    }
+
+    /// Sends `request`, checks that it is refused with `status` and problem `type` (and, for a
+    /// 400, an issue named `name`), and that none of `tables` changed. Returns the answer.
+    @discardableResult
+    func expectRefused(
+        _ status: HTTPResponse.Status, type: String, issue name: String? = nil, in location: String? = nil,
+        unchanged tables: [String], sourceLocation: SourceLocation = #_sourceLocation,
+        _ request: () async throws -> TestResponse
+    ) async throws -> TestResponse {
+        let before = try await snapshot(tables)
+        let response = try await request()
+        if status == .badRequest {
+            expectBadRequest(response, issue: type, in: location, name: name, sourceLocation: sourceLocation)
+        } else {
+            expectProblem(response, status, type: type, sourceLocation: sourceLocation)
+        }
+        let after = try await snapshot(tables)
+        for (index, table) in tables.enumerated() where before[index] != after[index] {
+            Issue.record("\(table) changed although the request was refused", sourceLocation: sourceLocation)
+        }
+        return response
+    }
+}
