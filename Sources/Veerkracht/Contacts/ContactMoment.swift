@@ -50,7 +50,7 @@ public struct ContactMoment: Sendable, Hashable {
     }
 
     public static func isValidSummary(_ summary: String) -> Bool {
-        (1...maximumSummaryLength).contains(summary.count)
+        (1...maximumSummaryLength).contains(summary.characterCount)
             && !summary.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
     }
 

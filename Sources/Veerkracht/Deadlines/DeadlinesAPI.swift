@@ -271,7 +271,7 @@ extension VeerkrachtAPIService {
         let note = DeadlineSettlement.normalisedNote(patch.note)
         if patch.note != nil, note == nil {
             issues.append(InputIssue(in: .body, name: "note", detail: "A note must say something"))
-        } else if let note, note.count > DeadlineSettlement.maximumNoteLength {
+        } else if let note, note.characterCount > DeadlineSettlement.maximumNoteLength {
             issues.append(InputIssue(in: .body, name: "note", detail: "At most \(DeadlineSettlement.maximumNoteLength) characters"))
         }
         var metOn: CalendarDate?

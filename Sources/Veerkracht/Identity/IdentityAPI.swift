@@ -242,7 +242,7 @@ extension VeerkrachtAPIService {
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType) }
         let now = now()
         var issues: [InputIssue] = []
-        if !(1...100).contains(body.name.count) { issues.append(InputIssue(in: .body, name: "name", detail: "1 to 100 characters")) }
+        if !(1...100).contains(body.name.characterCount) { issues.append(InputIssue(in: .body, name: "name", detail: "1 to 100 characters")) }
         let expiresAt = TokenLifetime.expiry(expiresOn: body.expiresOn, expiresInDays: body.expiresIn.map(Int.init), now: now, issues: &issues)
         try Input.check(issues)
 

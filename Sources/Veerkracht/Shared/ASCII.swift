@@ -19,3 +19,10 @@ extension Int {
         self = value
     }
 }
+
+extension String {
+    /// Length as every limit in this API counts it: in Unicode code points, as JSON Schema's
+    /// `maxLength` and PostgreSQL's `length()` do. `count` (grapheme clusters) is shorter for
+    /// text with combining marks, so a check on it lets through what the database refuses.
+    var characterCount: Int { unicodeScalars.count }
+}

@@ -100,7 +100,7 @@ public enum EmployeeRules {
     /// characters (so no line breaks). Lengths count Unicode scalars, as PostgreSQL's
     /// `length` does.
     static func isValidText(_ text: String, maximumLength: Int) -> Bool {
-        (1...maximumLength).contains(text.unicodeScalars.count)
+        (1...maximumLength).contains(text.characterCount)
             && text.contains { !$0.isWhitespace }
             && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }

@@ -16,7 +16,7 @@ extension VeerkrachtAPIService {
         let page = PageRequest(pageSize: input.query.pageSize, cursor: input.query.cursor, issues: &issues)
         let entities = (input.query.entity ?? []).compactMap { Input.uuid($0, name: "entity", in: .query, issues: &issues) }
         let manager = input.query.manager.flatMap { Input.uuid($0, name: "manager", in: .query, issues: &issues) }
-        if let q = input.query.q, !(1...100).contains(q.count) {
+        if let q = input.query.q, !(1...100).contains(q.characterCount) {
             issues.append(InputIssue(in: .query, name: "q", detail: "1 to 100 characters"))
         }
         try Input.check(issues)

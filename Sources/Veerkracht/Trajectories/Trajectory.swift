@@ -117,7 +117,7 @@ public struct BlockedFlag: Sendable, Hashable, Codable {
     public init(reason: String, since: Date) throws(TrajectoryRuleError) {
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw .blockReasonRequired }
-        guard trimmed.count <= Self.maximumReasonLength else { throw .blockReasonTooLong(limit: Self.maximumReasonLength) }
+        guard trimmed.characterCount <= Self.maximumReasonLength else { throw .blockReasonTooLong(limit: Self.maximumReasonLength) }
         self.reason = trimmed
         self.since = since
     }

@@ -49,7 +49,7 @@ public enum TrajectoryStatus: String, Sendable, Hashable, CaseIterable, Codable,
         }
         let trimmedReason = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
         let givenReason = trimmedReason?.isEmpty == false ? trimmedReason : nil
-        if let givenReason, givenReason.count > TrajectoryStatusChange.maximumReasonLength {
+        if let givenReason, givenReason.characterCount > TrajectoryStatusChange.maximumReasonLength {
             throw .reasonTooLong(from: from, to: to, limit: TrajectoryStatusChange.maximumReasonLength)
         }
         if kind == .close, outcome == nil { throw .outcomeRequired(from: from, to: to) }
