@@ -57,7 +57,7 @@ struct APISpecification: Sendable {
                 if let security = operation["security"] as? [Any], security.isEmpty { publicOperations.insert(id) }
                 let parameters = shared + (operation["parameters"] as? [Any] ?? []).compactMap(resolve)
                 queryParameters[id] = Set(parameters.filter { $0["in"] as? String == "query" }.compactMap { $0["name"] as? String })
-                parameterRules[id] = parameters.compactMap { ParameterRule($0, resolve: resolveSchema) }
+                parameterRules[id] = try parameters.compactMap { try ParameterRule($0, resolve: resolveSchema) }
             }
         }
         self.publicOperations = publicOperations

@@ -36,23 +36,24 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         return type.hasPrefix("application/json") || type.contains("+json")
     }
 
-    /// 400 for a string with a NUL character (PostgreSQL cannot keep one in text) and, outside a
-    /// merge patch, for a `null`: no create or replace schema allows one, and the generated layer
-    /// would read it as "left out". Parsed only when the bytes may hold either.
+    /// 400 for a string with a NUL character (PostgreSQL cannot keep one in text) and for a
+    /// `null` that no schema allows: outside a merge patch any (no create or replace schema has
+    /// one), in a merge patch one below the top level (only top-level properties can be removed).
+    /// The generated layer would read such a null as "left out". Parsed only when the bytes may
+    /// hold either.
     static func refuseUnstorableValues(in buffer: ByteBuffer, allowingNull: Bool) throws(Problem) {
         let bytes = buffer.readableBytesView
         let mayHoldNUL = bytes.firstRange(of: Array(#"\u0000"#.utf8)) != nil
-        let mayHoldNull = !allowingNull && bytes.firstRange(of: Array("null".utf8)) != nil
+        let mayHoldNull = bytes.firstRange(of: Array("null".utf8)) != nil
         guard mayHoldNUL || mayHoldNull,
             let json = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
         else { return }
         var issues = JSONPath.all(in: json) { ($0 as? String)?.unicodeScalars.contains("\u{0}") == true }.map {
             InputIssue(in: .body, name: $0, detail: "This may not contain the NUL character")
         }
-        if !allowingNull {
-            issues += JSONPath.all(in: json) { $0 is NSNull }.map {
-                InputIssue(in: .body, name: $0, detail: "This value may not be null; leave the property out")
-            }
+        let nulls = JSONPath.all(in: json) { $0 is NSNull }
+        issues += nulls.filter { !allowingNull || $0.contains(".") || $0.contains("[") }.map {
+            InputIssue(in: .body, name: $0, detail: "This value may not be null; leave the property out")
         }
         guard issues.isEmpty else { throw Problem.badRequest(issues) }
     }

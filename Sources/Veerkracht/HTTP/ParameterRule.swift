@@ -17,8 +17,9 @@ struct ParameterRule: Sendable {
         var maximum: Int?
         var minLength: Int?
         var maxLength: Int?
+        var pattern: Pattern?
 
-        init(_ schema: [String: Any]) {
+        init(_ schema: [String: Any]) throws {
             type = schema["type"] as? String
             format = schema["format"] as? String
             allowed = (schema["enum"] as? [Any]).map { Set($0.map { "\($0)" }) }
@@ -26,6 +27,7 @@ struct ParameterRule: Sendable {
             maximum = schema["maximum"] as? Int
             minLength = schema["minLength"] as? Int
             maxLength = schema["maxLength"] as? Int
+            pattern = try (schema["pattern"] as? String).map(Pattern.init)
         }
 
         /// What is wrong with `text`, or nil.
@@ -45,6 +47,7 @@ struct ParameterRule: Sendable {
                 break
             }
             if let allowed, !allowed.contains(text) { return "One of: \(allowed.sorted().joined(separator: ", "))" }
+            if let pattern, !pattern.matches(text) { return "This does not have the form the operation describes" }
             switch format {
             case "date-time" where Timestamp.parse(text) == nil: return Timestamp.expectation
             case "date" where CalendarDate(text) == nil: return "This must be a day as yyyy-MM-dd"
@@ -55,7 +58,7 @@ struct ParameterRule: Sendable {
     }
 
     /// Nil for path parameters (their handlers name them) and cookies.
-    init?(_ parameter: [String: Any], resolve: ([String: Any]?) -> [String: Any]) {
+    init?(_ parameter: [String: Any], resolve: ([String: Any]?) -> [String: Any]) throws {
         guard let name = parameter["name"] as? String,
             let location = (parameter["in"] as? String).flatMap(InputIssue.Location.init(rawValue:)),
             location == .header || location == .query
@@ -64,7 +67,7 @@ struct ParameterRule: Sendable {
         self.location = location
         let schema = resolve(parameter["schema"] as? [String: Any])
         maxItems = schema["maxItems"] as? Int
-        value = ValueRule(schema["type"] as? String == "array" ? resolve(schema["items"] as? [String: Any]) : schema)
+        value = try ValueRule(schema["type"] as? String == "array" ? resolve(schema["items"] as? [String: Any]) : schema)
     }
 
     func issues(_ values: [String]) -> [InputIssue] {
@@ -78,6 +81,21 @@ struct ParameterRule: Sendable {
         }
         return issues
     }
+}
+
+/// A parameter's `pattern`, compiled once at start: building a Regex per request costs far
+/// more than matching. The document's patterns use non-capturing groups only, so they type as
+/// `Substring`. `Regex` is not marked Sendable, but a built one is only read when matching.
+struct Pattern: @unchecked Sendable {
+    private let regex: Regex<Substring>
+
+    /// Throws for a pattern Swift cannot read, so that the server does not start with a rule
+    /// it would not check.
+    init(_ text: String) throws {
+        regex = try Regex(text, as: Substring.self)
+    }
+
+    func matches(_ text: String) -> Bool { (try? regex.firstMatch(in: text)) != nil }
 }
 
 /// A query string as the generated layer reads it: `+` is a space, `%XX` is decoded.
