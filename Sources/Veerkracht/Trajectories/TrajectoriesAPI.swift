@@ -255,7 +255,7 @@ extension VeerkrachtAPIService {
         var issues: [InputIssue] = []
         let officerID = Input.uuid(body.officerId, name: "officerId", in: .body, issues: &issues)
         let note = body.handoverNote?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let note, note.count > 2000 { issues.append(InputIssue(in: .body, name: "handoverNote", detail: "At most 2000 characters")) }
+        if let note, note.characterCount > 2000 { issues.append(InputIssue(in: .body, name: "handoverNote", detail: "At most 2000 characters")) }
         try Input.check(issues)
         guard let officerID else { throw Problem.badRequest(issues) }
 
@@ -341,10 +341,10 @@ extension VeerkrachtAPIService {
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType) }
         var issues: [InputIssue] = []
         let title = body.title.trimmingCharacters(in: .whitespacesAndNewlines)
-        if !(1...TrajectoryAction.maximumTitleLength).contains(title.count) {
+        if !(1...TrajectoryAction.maximumTitleLength).contains(title.characterCount) {
             issues.append(InputIssue(in: .body, name: "title", detail: "1 to \(TrajectoryAction.maximumTitleLength) characters, not only spaces"))
         }
-        if let note = body.note, !(1...TrajectoryAction.maximumNoteLength).contains(note.count) {
+        if let note = body.note, !(1...TrajectoryAction.maximumNoteLength).contains(note.characterCount) {
             issues.append(InputIssue(in: .body, name: "note", detail: TrajectoryAction.noteLengthRule))
         }
         let owner = TrajectoryAction.Owner(body.owner)
@@ -399,10 +399,10 @@ extension VeerkrachtAPIService {
             issues.append(InputIssue(in: .body, name: key, detail: "This property cannot be removed; send a value"))
         }
         let title = patch.title?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let title, !(1...TrajectoryAction.maximumTitleLength).contains(title.count) {
+        if let title, !(1...TrajectoryAction.maximumTitleLength).contains(title.characterCount) {
             issues.append(InputIssue(in: .body, name: "title", detail: "1 to \(TrajectoryAction.maximumTitleLength) characters, not only spaces"))
         }
-        if let note = patch.note, !(1...TrajectoryAction.maximumNoteLength).contains(note.count) {
+        if let note = patch.note, !(1...TrajectoryAction.maximumNoteLength).contains(note.characterCount) {
             issues.append(InputIssue(in: .body, name: "note", detail: TrajectoryAction.noteLengthRule))
         }
         let dueOn = patch.dueOn.flatMap { Input.date($0, name: "dueOn", issues: &issues) }
