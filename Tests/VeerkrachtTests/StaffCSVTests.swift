@@ -120,4 +120,13 @@ struct StaffCSVTests {
             #expect(!CSVError(line: 1, reason: reason).description.isEmpty)
         }
     }
+
+    @Test func hoursAreReadWithADecimalPointOrComma() {
+        #expect(EmployeeImport.hours("38") == 38)
+        #expect(EmployeeImport.hours("36.5") == 36.5)
+        #expect(EmployeeImport.hours("36,5") == 36.5)
+        for text in ["", "36,5,0", "36.5,0", ",5", "36.", "-38", "+38", "3e1", "inf", "nan", " 38", "38 ", "1 000"] {
+            #expect(EmployeeImport.hours(text) == nil, "\(text)")
+        }
+    }
 }

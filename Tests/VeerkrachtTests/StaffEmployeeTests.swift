@@ -186,7 +186,7 @@ struct StaffImportTests {
             + "P1,Ann,Peeters,not-a-uuid,38,yes\n"
             + "P2,Jan,Janssens,\(Self.entity),38\n"
             + "\n"
-            + "P3,,Claes,\(Self.entity),\"38,5\",true\n"
+            + "P3,,Claes,\(Self.entity),38 h,true\n"
         let (rows, _) = EmployeeImport.rows(fromCSV: try CSV.parse(text.utf8))
         guard case .failure(let list) = EmployeeImport.plan(rows, existing: .init(), scope: [Self.entity]) else {
             Issue.record("the batch should be refused")

@@ -103,6 +103,19 @@ public enum EmployeeImport {
 
     // MARK: - Reading CSV
 
+    /// Hours as spreadsheets write them: `38`, `36.5`, or `36,5` as Excel writes a decimal where
+    /// the comma is the decimal separator (Belgium, the Netherlands). Digits and at most one
+    /// separator only: no sign, exponent, spaces, `inf` or `nan`, which `Double(_:)` would take.
+    static func hours(_ text: String) -> Double? {
+        let bytes = Array(text.utf8)
+        let separators = bytes.indices.filter { bytes[$0] == UInt8(ascii: ".") || bytes[$0] == UInt8(ascii: ",") }
+        guard separators.count <= 1, bytes.allSatisfy({ $0.isASCIIDigit || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: ",") }) else {
+            return nil
+        }
+        if let separator = separators.first, separator == 0 || separator == bytes.count - 1 { return nil }
+        return Double(String(decoding: bytes.map { $0 == UInt8(ascii: ",") ? UInt8(ascii: ".") : $0 }, as: UTF8.self))
+    }
+
     /// The rows of a CSV text whose first record is the header. Header problems stop here,
     /// since no row can be read without knowing its columns.
     public static func rows(fromCSV records: [CSVRecord]) -> (rows: [Row], problems: [Problem]) {
@@ -142,8 +155,8 @@ public enum EmployeeImport {
             }
             var weeklyHours: Double?
             if let text = cells["weeklyHours"] {
-                weeklyHours = Double(text)
-                if weeklyHours == nil { problems.append(Problem(position, "weeklyHours", "A number with a decimal point, such as 38 or 36.5")) }
+                weeklyHours = Self.hours(text)
+                if weeklyHours == nil { problems.append(Problem(position, "weeklyHours", "A number such as 38, 36.5 or 36,5")) }
             }
             var active = true
             if let text = cells["active"] {

@@ -96,6 +96,7 @@ struct EmployeeImportAPITests {
                 let names = byNumber.mapValues { "\($0["givenName"] as? String ?? "") \($0["familyName"] as? String ?? "")" }
                 #expect(names == ["P-0001": "Jürgen Müller", "P-0002": "Émilie Dubois-Léonard", "P-0003": "Noël Van den Broeck", "P-0004": "Ayşe Çelik"])
                 #expect(byNumber["P-0002"]?["jobTitle"] as? String == "Conseillère RH; mobilité")
+                #expect(byNumber["P-0002"]?["weeklyHours"] as? Double == 19.5, "a decimal comma, as Excel writes it here")
                 #expect(byNumber["P-0003"]?["jobTitle"] as? String == "Medewerker onthaal, loket; Brussel")
                 #expect(byNumber["P-0004"]?["jobTitle"] as? String == "Analist \"data\"")
                 #expect(byNumber["P-0004"]?["workEmail"] as? String == "ayse.celik@example.be")
