@@ -4,7 +4,6 @@ import VeerkrachtAPI
 
 extension VeerkrachtAPIService {
     func listAuditEntries(_ input: Operations.ListAuditEntries.Input) async throws -> Operations.ListAuditEntries.Output {
-        try AccessPolicy.require(try Principal.required(), .readAuditLog)
         var issues: [InputIssue] = []
         let page = PageRequest(pageSize: input.query.pageSize, cursor: input.query.cursor, issues: &issues)
         var filter = AuditStore.Filter(from: input.query.from, to: input.query.to)

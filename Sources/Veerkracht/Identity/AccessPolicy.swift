@@ -4,8 +4,6 @@ import Foundation
 /// resources here, so that scoping rules are read and changed in one file.
 public enum AccessPolicy {
     public enum Action: Sendable {
-        /// Read the organisational tree: every authenticated user.
-        case readEntities
         /// Create, rename and move entities.
         case administerEntities
         /// Read, create and change users and their tokens.
@@ -20,16 +18,17 @@ public enum AccessPolicy {
     /// Whether `principal` may perform `action` at all.
     public static func allows(_ principal: Principal, _ action: Action) -> Bool {
         switch action {
-        case .readEntities: true
         case .administerEntities, .administerUsers: principal.has(.admin)
         case .readAuditLog: principal.has(.auditor)
         case .keepStaffRecords: principal.has(.officer) || principal.has(.hr)
         }
     }
 
-    /// The action an operation is for as a whole, for the operations only some roles may call.
-    /// Checked as soon as the caller is known, before the input is read: a refusal must not
-    /// depend on how well-formed the input was (an officer's `/v1/audit?from=x` is 403, not 400).
+    /// The action an operation is for as a whole, for the operations only some roles may call
+    /// (the rest, such as reading the entity tree, are open to every authenticated user or
+    /// scoped per resource). The one place these are checked: as soon as the caller is known,
+    /// before the input is read, so that a refusal does not depend on how well-formed the input
+    /// was (an officer's `/v1/audit?from=x` is 403, not 400).
     public static func action(forOperation operationID: String) -> Action? {
         switch operationID {
         case "listAuditEntries": .readAuditLog

@@ -11,7 +11,6 @@ extension VeerkrachtAPIService {
 
     func listEmployees(_ input: Operations.ListEmployees.Input) async throws -> Operations.ListEmployees.Output {
         let principal = try Principal.required()
-        try AccessPolicy.require(principal, .keepStaffRecords)
         var issues: [InputIssue] = []
         let page = PageRequest(pageSize: input.query.pageSize, cursor: input.query.cursor, issues: &issues)
         let entities = (input.query.entity ?? []).compactMap { Input.uuid($0, name: "entity", in: .query, issues: &issues) }
@@ -36,7 +35,6 @@ extension VeerkrachtAPIService {
 
     func createEmployee(_ input: Operations.CreateEmployee.Input) async throws -> Operations.CreateEmployee.Output {
         let principal = try Principal.required()
-        try AccessPolicy.require(principal, .keepStaffRecords)
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType) }
         var issues: [InputIssue] = []
         issues += EmployeeRules.problems(
@@ -133,7 +131,6 @@ extension VeerkrachtAPIService {
 
     func importEmployees(_ input: Operations.ImportEmployees.Input) async throws -> Operations.ImportEmployees.Output {
         let principal = try Principal.required()
-        try AccessPolicy.require(principal, .keepStaffRecords)
         let rows: [EmployeeImport.Row]
         let request: ImportRequest
         switch input.body {
