@@ -480,7 +480,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// the connection is down, that is what happened, and the caller learns the connection was
     /// lost (it may retry elsewhere); only a live connection with no such error is a misuse.
     private func lost(_ error: PostgresError?, or misuse: String) -> PostgresError {
-        if var error, error.isConnectionLost || error.severity == "FATAL" || error.severity == "PANIC" {
+        if var error, error.isConnectionLost {
             error.kind = .connectionClosed
             return error
         }

@@ -31,6 +31,9 @@ final class SocketReadiness: Sendable {
     /// failed: the caller then asks libpq, which tells which. Registration is one-shot and
     /// level-triggered, so readiness that came before the call is not missed.
     func wait(for socket: Int32, orWritable: Bool = false) async {
+        // libpq says -1 for a connection it lost. Every such connection would share the one
+        // waiter slot of -1, and a second would overwrite the first, which then never resumes.
+        guard socket >= 0 else { return }
         await withCheckedContinuation { continuation in
             waiters.withLock { $0[socket] = continuation }
             var event = epoll_event()

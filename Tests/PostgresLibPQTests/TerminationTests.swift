@@ -72,10 +72,10 @@ struct TerminationTests {
                         }
                     }
                     // Observable, not slept for: the victim waits on the lock.
-                    while try await holder.query(
-                        "SELECT count(*) FROM pg_stat_activity WHERE pid = \(pid) AND wait_event_type = 'Lock'"
-                    )[0].decode(0, as: Int.self) == 0 {
-                        await Task.yield()
+                    try await waitUntil("the victim waits on the lock") {
+                        try await holder.query(
+                            "SELECT count(*) FROM pg_stat_activity WHERE pid = \(pid) AND wait_event_type = 'Lock'"
+                        )[0].decode(0, as: Int.self) == 1
                     }
                     try await holder.query("SELECT pg_terminate_backend(\(pid))")
                     _ = await failure

@@ -29,6 +29,7 @@ struct AuthenticationMiddleware: ServerMiddleware {
         if let action = AccessPolicy.action(forOperation: operationID) { try AccessPolicy.require(principal, action) }
         try refuseUnknownQueryParameters(request, operationID: operationID)
         try specification.checkParameters(of: request, operationID: operationID)
+        if !UnstorableJSON.refusals.isEmpty { throw Problem.badRequest(UnstorableJSON.refusals) }
         return try await Principal.$current.withValue(principal) { try await next(request, body, metadata) }
     }
 

@@ -24,10 +24,13 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
             throw Problem(.payloadTooLarge, detail: "The request body may be at most \(maximumBytes) bytes")
         }
         request.body = .init(buffer: buffer)
-        if Self.isJSON(request) { try Self.refuseUnstorableValues(in: buffer, allowingNull: request.method == .patch) }
-        guard request.method == .patch else { return try await next(request, context) }
-        return try await MergePatch.$nullKeys.withValue(MergePatch.nullKeys(in: Data(buffer.readableBytesView))) {
-            try await next(request, context)
+        // Found here, where the bytes are, and answered once the caller is known to be allowed.
+        let refusals = Self.isJSON(request) ? Self.unstorableValues(in: buffer, allowingNull: request.method == .patch) : []
+        return try await UnstorableJSON.$refusals.withValue(refusals) {
+            guard request.method == .patch else { return try await next(request, context) }
+            return try await MergePatch.$nullKeys.withValue(MergePatch.nullKeys(in: Data(buffer.readableBytesView))) {
+                try await next(request, context)
+            }
         }
     }
 
@@ -36,18 +39,18 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         return type.hasPrefix("application/json") || type.contains("+json")
     }
 
-    /// 400 for a string with a NUL character (PostgreSQL cannot keep one in text) and for a
+    /// The issues of a string with a NUL character (PostgreSQL cannot keep one in text) and of a
     /// `null` that no schema allows: outside a merge patch any (no create or replace schema has
     /// one), in a merge patch one below the top level (only top-level properties can be removed).
     /// The generated layer would read such a null as "left out". Parsed only when the bytes may
     /// hold either.
-    static func refuseUnstorableValues(in buffer: ByteBuffer, allowingNull: Bool) throws(Problem) {
+    static func unstorableValues(in buffer: ByteBuffer, allowingNull: Bool) -> [InputIssue] {
         let bytes = buffer.readableBytesView
         let mayHoldNUL = bytes.firstRange(of: Array(#"\u0000"#.utf8)) != nil
         let mayHoldNull = bytes.firstRange(of: Array("null".utf8)) != nil
         guard mayHoldNUL || mayHoldNull,
             let json = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
-        else { return }
+        else { return [] }
         var issues = JSONPath.all(in: json) { ($0 as? String)?.unicodeScalars.contains("\u{0}") == true }.map {
             InputIssue(in: .body, name: $0, detail: "This may not contain the NUL character")
         }
@@ -55,6 +58,13 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         issues += nulls.filter { !allowingNull || $0.contains(".") || $0.contains("[") }.map {
             InputIssue(in: .body, name: $0, detail: "This value may not be null; leave the property out")
         }
-        guard issues.isEmpty else { throw Problem.badRequest(issues) }
+        return issues
     }
+}
+
+/// What `BodyLimitMiddleware` found the generated layer would let through wrongly, for
+/// `AuthenticationMiddleware` to answer after the caller's token and role: a body is not
+/// judged for someone who may not send it.
+enum UnstorableJSON {
+    @TaskLocal static var refusals: [InputIssue] = []
 }

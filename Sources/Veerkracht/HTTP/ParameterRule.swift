@@ -1,7 +1,8 @@
 import Foundation
 
 /// What the OpenAPI document declares of one header or query parameter, checked on the raw
-/// values: type, enum, format (`date-time`, `date`, `uuid`), bounds, length and count.
+/// values: type, enum, format (`date-time`, `date`, `uuid`), bounds, length, count and
+/// pattern, and no NUL character.
 struct ParameterRule: Sendable {
     var name: String
     var location: InputIssue.Location

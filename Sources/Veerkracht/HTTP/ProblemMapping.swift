@@ -6,7 +6,7 @@ import PostgresLibPQ
 
 extension Problem {
     /// The one table from anything thrown to what the caller sees. `isServerFault` says the
-    /// error deserves a log line at error level with its full description.
+    /// error deserves a log line at error level (what it may say of the error: `LoggedError`).
     static func from(_ error: any Error) -> (problem: Problem, isServerFault: Bool) {
         switch error {
         case let problem as Problem:

@@ -1,4 +1,5 @@
 import Foundation
+import VeerkrachtAPI
 
 /// The one place that answers "may this principal do this?". Later features add their
 /// resources here, so that scoping rules are read and changed in one file.
@@ -29,13 +30,16 @@ public enum AccessPolicy {
     /// scoped per resource). The one place these are checked: as soon as the caller is known,
     /// before the input is read, so that a refusal does not depend on how well-formed the input
     /// was (an officer's `/v1/audit?from=x` is 403, not 400).
+    /// The generated operation ids, not string literals: a renamed operation fails to compile
+    /// instead of silently losing its gate.
     public static func action(forOperation operationID: String) -> Action? {
         switch operationID {
-        case "listAuditEntries": .readAuditLog
-        case "createEntity", "updateEntity": .administerEntities
-        case "listUsers", "createUser", "getUser", "updateUser", "listUserTokens", "createUserToken", "revokeUserToken":
+        case Operations.ListAuditEntries.id: .readAuditLog
+        case Operations.CreateEntity.id, Operations.UpdateEntity.id: .administerEntities
+        case Operations.ListUsers.id, Operations.CreateUser.id, Operations.GetUser.id, Operations.UpdateUser.id,
+            Operations.ListUserTokens.id, Operations.CreateUserToken.id, Operations.RevokeUserToken.id:
             .administerUsers
-        case "listEmployees", "createEmployee", "importEmployees": .keepStaffRecords
+        case Operations.ListEmployees.id, Operations.CreateEmployee.id, Operations.ImportEmployees.id: .keepStaffRecords
         default: nil
         }
     }

@@ -377,10 +377,10 @@ extension VeerkrachtAPIService {
     func getTrajectoryAction(_ input: Operations.GetTrajectoryAction.Input) async throws -> Operations.GetTrajectoryAction.Output {
         let id = try Input.uuid(input.path.trajectoryId, name: "trajectoryId", in: .path)
         let actionID = try Input.uuid(input.path.actionId, name: "actionId", in: .path)
-        let found = try await withCase(id, .read, audit: .read, .action, resourceID: actionID) { _, connection in
-            try await trajectories.action(id: actionID, trajectoryID: id, on: connection)
+        // One statement with the scope in it; an action that is not there is a denial, audited as one.
+        let action = try await readCase(id, audit: .read, .action, resourceID: actionID) { scope, connection in
+            try await trajectories.action(id: actionID, trajectoryID: id, in: scope, on: connection)
         }
-        guard let action = found else { throw Problem.notFound }
         let etag = ETag.make(id: action.id, version: action.version)
         if ETag.noneMatchHits(input.headers.ifNoneMatch, current: etag) { return .notModified(.init(headers: .init(eTag: etag))) }
         return .ok(.init(headers: .init(eTag: etag), body: .json(.init(action))))

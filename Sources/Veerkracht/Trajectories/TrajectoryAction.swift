@@ -13,7 +13,7 @@ public struct TrajectoryAction: Sendable, Hashable {
 
     public static let maximumTitleLength = 200
     public static let maximumNoteLength = 2000
-    public static let noteLengthRule = "1 to \(maximumNoteLength) characters; leave the note out for none"
+    public static let noteLengthRule = "1 to \(maximumNoteLength) characters; for no note, leave it out (or set it to null in a change)"
 
     public var id: UUID
     public var trajectoryID: UUID

@@ -233,6 +233,17 @@ public struct TrajectoryStore: Sendable {
         return try page.split(rows, Self.action(from:)) { Cursor(instant: $0.createdAt, id: $0.id) }
     }
 
+    /// The action when its trajectory is within `scope`: the scope check is part of the read.
+    public func action(
+        id: UUID, trajectoryID: UUID, in scope: AccessPolicy.CaseScope, on connection: PostgresConnection
+    ) async throws -> TrajectoryAction? {
+        let columns = Self.actionColumns.split(separator: ", ").map { "a." + $0 }.joined(separator: ", ")
+        return try await connection.query("""
+            SELECT \(unsafeRaw: columns) FROM trajectory_actions a JOIN trajectories t ON t.id = a.trajectory_id
+            WHERE a.id = \(id) AND a.trajectory_id = \(trajectoryID) AND \(fragment: scope.predicate())
+            """).singleRow().map(Self.action(from:))
+    }
+
     public func action(id: UUID, trajectoryID: UUID, on connection: PostgresConnection) async throws -> TrajectoryAction? {
         try await connection.query("""
             SELECT \(unsafeRaw: Self.actionColumns) FROM trajectory_actions WHERE id = \(id) AND trajectory_id = \(trajectoryID)

@@ -29,15 +29,21 @@ struct PrincipalCacheAPITests {
         #expect(condition(), "waited 5 s for \(what)")
     }
 
-    /// Asks with `token` until its answer is in memory: creating a user or changing one also
-    /// notifies, and a notification still on its way would empty the cache after the first ask.
-    /// Then a later empty cache can only be the change's doing.
-    private func cached(_ client: any TestClientProtocol, _ token: String, _ cache: PrincipalCache) async throws {
-        for _ in 0..<200 where cache.count == 0 {
-            let response = try await client.execute(uri: "/v1/me", method: .get, headers: .bearer(token))
-            #expect(response.status == .ok)
-            try await Task.sleep(for: .milliseconds(25))
-        }
+    /// The count of invalidations the cache has seen.
+    private func generation(_ cache: PrincipalCache) -> UInt64? {
+        if case .miss(let generation) = cache.lookup(prefix: "no-such-prefix", now: Date()) { generation } else { nil }
+    }
+
+    /// Puts the token's answer in memory once every notification sent so far has been handled:
+    /// creating or changing a user notifies too, and one still on its way would empty the cache
+    /// later. Notifications arrive in order, so once a sentinel sent now has been seen, none is
+    /// left. Then a later empty cache can only be the change's doing.
+    private func cached(_ app: TestApp, _ client: any TestClientProtocol, _ token: String, _ cache: PrincipalCache) async throws {
+        let before = try #require(generation(cache))
+        try await app.client.query("SELECT pg_notify(\(PrincipalCache.channel), 'test sentinel')")
+        try await eventually("the sentinel") { (generation(cache) ?? 0) > before }
+        let response = try await client.execute(uri: "/v1/me", method: .get, headers: .bearer(token))
+        #expect(response.status == .ok)
         try #require(cache.count == 1, "the answer for the token is in memory")
     }
 
@@ -45,7 +51,7 @@ struct PrincipalCacheAPITests {
         try await withListeningCache { app, cache in
             let (_, token) = try await app.user("cached@example.org", roles: [.officer])
             try await app.test { client in
-                try await cached(client, token, cache)
+                try await cached(app, client, token, cache)
                 // Recording the use within the minute does not empty the cache.
                 let second = try await client.execute(uri: "/v1/me", method: .get, headers: .bearer(token))
                 #expect(second.status == .ok)
@@ -53,13 +59,19 @@ struct PrincipalCacheAPITests {
                 // From memory, and only from there: the server's role may no longer read tokens
                 // (a change no notification reports), so an answer that asked the database would fail.
                 try await app.asOwner { try await $0.query("REVOKE SELECT ON api_tokens FROM veerkracht_app") }
-                let remembered = try await client.execute(uri: "/v1/me", method: .get, headers: .bearer(token))
-                #expect(remembered.status == .ok, "\(remembered.body.text)")
-                // A wrong secret with a cached prefix is refused from memory as well.
-                let forged = String(token.dropLast(4)) + (token.hasSuffix("AAAA") ? "BBBB" : "AAAA")
-                let refused = try await client.execute(uri: "/v1/me", method: .get, headers: .bearer(forged))
-                expectProblem(refused, .unauthorized, type: ProblemURN.invalidAccessToken)
+                let remembered: TestResponse, refused: TestResponse
+                do {
+                    remembered = try await client.execute(uri: "/v1/me", method: .get, headers: .bearer(token))
+                    // A wrong secret with a cached prefix is refused from memory as well.
+                    let forged = String(token.dropLast(4)) + (token.hasSuffix("AAAA") ? "BBBB" : "AAAA")
+                    refused = try await client.execute(uri: "/v1/me", method: .get, headers: .bearer(forged))
+                } catch {
+                    try await app.asOwner { try await $0.query("GRANT SELECT ON api_tokens TO veerkracht_app") }
+                    throw error
+                }
                 try await app.asOwner { try await $0.query("GRANT SELECT ON api_tokens TO veerkracht_app") }
+                #expect(remembered.status == .ok, "\(remembered.body.text)")
+                expectProblem(refused, .unauthorized, type: ProblemURN.invalidAccessToken)
                 #expect(cache.count == 1, "still cached before the change")
 
                 try await app.client.query("UPDATE api_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND prefix <> ''")
@@ -76,13 +88,13 @@ struct PrincipalCacheAPITests {
             try await app.test { client in
                 let before = try await client.execute(uri: "/v1/me", method: .get, headers: .bearer(token))
                 #expect(before.json["roles"] as? [String] == ["officer"])
-                try await cached(client, token, cache)
+                try await cached(app, client, token, cache)
                 try await app.client.query("UPDATE users SET roles = '{officer,physician}', version = version + 1 WHERE id = \(user.id)")
                 try await eventually("the notification") { cache.count == 0 }
                 let after = try await client.execute(uri: "/v1/me", method: .get, headers: .bearer(token))
                 #expect(after.json["roles"] as? [String] == ["officer", "physician"])
 
-                try await cached(client, token, cache)
+                try await cached(app, client, token, cache)
                 try await app.client.query("UPDATE users SET active = false WHERE id = \(user.id)")
                 try await eventually("the notification") { cache.count == 0 }
                 let deactivated = try await client.execute(uri: "/v1/me", method: .get, headers: .bearer(token))
