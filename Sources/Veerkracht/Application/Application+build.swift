@@ -96,7 +96,7 @@ struct IdempotencyPruneService: Service {
                 let removed = try await database.withConnection { try await store.prune(on: $0) }
                 if removed > 0 { logger.info("pruned idempotency keys", metadata: ["count": "\(removed)"]) }
             } catch {
-                logger.warning("could not prune idempotency keys", metadata: ["error": "\(error)"])
+                logger.warning("could not prune idempotency keys", metadata: LoggedError(error).metadata)
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
         }

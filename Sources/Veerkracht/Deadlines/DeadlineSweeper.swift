@@ -69,7 +69,7 @@ struct DeadlineSweepService: Service {
                 let marked = try await sweeper.sweep(database, today: CalendarDate.today(at: now()))
                 if marked > 0 { logger.info("deadlines missed", metadata: ["count": "\(marked)"]) }
             } catch {
-                logger.warning("could not sweep deadlines", metadata: ["error": "\(error)"])
+                logger.warning("could not sweep deadlines", metadata: LoggedError(error).metadata)
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }

@@ -69,12 +69,8 @@ struct RefusalMatrixTests {
     @Test func actionChangesOutOfScope() async throws {
         try await CaseWorld.with { app, client, world in
             let (uri, _) = try await world.openCase(client)
-            let added = try await client.execute(
-                uri: uri + "/actions", method: .post, headers: .json(world.officer.token),
-                body: .json(["title": "Workplace visit", "kind": "workplaceAdaptation", "owner": "manager"]))
-            let actionURI = try #require(added.headers[.location])
-            let etag = try #require(added.headers[.eTag])
-            let actionID = try #require(added.json["id"] as? String)
+            let (added, actionURI, etag) = try await world.addAction(client, to: uri)
+            let actionID = try #require(added["id"] as? String)
             let elsewhere = "/v1/trajectories/\(UUID().uuidString.lowercased())/actions/\(actionID)"
             let unknown = uri + "/actions/\(UUID().uuidString.lowercased())"
             for (target, token) in [(actionURI, world.otherOfficer.token), (actionURI, world.physician.token),

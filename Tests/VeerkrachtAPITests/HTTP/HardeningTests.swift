@@ -39,11 +39,7 @@ struct HardeningTests {
             #expect(lower.status == .created, "\(lower.body.text)")
             #expect(lower.json["occurredAt"] as? String == "\(day)T08:00:00.250000Z")
 
-            let added = try await client.execute(
-                uri: uri + "/actions", method: .post, headers: .json(world.officer.token),
-                body: .json(["title": "Workplace visit", "kind": "workplaceAdaptation", "owner": "manager"]))
-            let actionURI = try #require(added.headers[.location])
-            let etag = try #require(added.headers[.eTag])
+            let (_, actionURI, etag) = try await world.addAction(client, to: uri)
             let done = try await client.execute(
                 uri: actionURI, method: .patch, headers: .json(world.officer.token, [.ifMatch: etag]), body: .json(["doneAt": ""]))
             expectBadRequest(done, issue: ProblemURN.schemaViolation, in: "body", name: "doneAt")
@@ -157,15 +153,12 @@ struct HardeningTests {
     @Test func oneActionIsReadAloneWithTheETagItsUpdateNeeds() async throws {
         try await CaseWorld.with { app, client, world in
             let (uri, _) = try await world.openCase(client)
-            let added = try await client.execute(
-                uri: uri + "/actions", method: .post, headers: .json(world.officer.token),
-                body: .json(["title": "Workplace visit", "kind": "workplaceAdaptation", "owner": "manager"]))
-            let actionURI = try #require(added.headers[.location])
+            let (_, actionURI, addedETag) = try await world.addAction(client, to: uri)
             let read = try await client.execute(uri: actionURI, method: .get, headers: .bearer(world.officer.token))
             #expect(read.status == .ok)
             #expect(read.json["title"] as? String == "Workplace visit")
             let etag = try #require(read.headers[.eTag])
-            #expect(etag == added.headers[.eTag])
+            #expect(etag == addedETag)
             let cached = try await client.execute(uri: actionURI, method: .get, headers: .bearer(world.officer.token, [.ifNoneMatch: etag]))
             #expect(cached.status == .notModified)
             let changed = try await client.execute(

@@ -57,6 +57,19 @@ struct CaseWorld {
                 try #require(opened.headers[.eTag], sourceLocation: sourceLocation))
     }
 
+    /// Adds a workplace visit to the action plan of the case at `uri`, as the officer: its
+    /// JSON, URI and ETag.
+    func addAction(
+        _ client: any TestClientProtocol, to uri: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> (json: [String: Any], uri: String, etag: String) {
+        let added = try await client.execute(
+            uri: uri + "/actions", method: .post, headers: .json(officer.token),
+            body: .json(["title": "Workplace visit", "kind": "workplaceAdaptation", "owner": "manager"]))
+        try #require(added.status == .created, "adding an action: \(added.body.text)", sourceLocation: sourceLocation)
+        return (added.json, try #require(added.headers[.location], sourceLocation: sourceLocation),
+                try #require(added.headers[.eTag], sourceLocation: sourceLocation))
+    }
+
     func open(_ client: any TestClientProtocol, token: String? = nil, extra: [String: Any] = [:], key: String? = nil) async throws -> TestResponse {
         var body: [String: Any] = ["employeeId": employeeID.uuidString, "absenceId": absenceID.uuidString, "goal": "returnOwnJob"]
         body.merge(extra) { $1 }
