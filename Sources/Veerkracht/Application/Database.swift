@@ -53,7 +53,7 @@ public struct Database: Sendable {
         do {
             try embedded.stop()
         } catch {
-            logger.error("could not stop the embedded PostgreSQL", metadata: ["error": "\(error)"])
+            logger.error("could not stop the embedded PostgreSQL", metadata: LoggedError(error).metadata)
         }
     }
 }

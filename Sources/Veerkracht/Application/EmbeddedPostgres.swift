@@ -487,7 +487,7 @@ private struct ServerAccount {
     }
 }
 
-public struct EmbeddedPostgresError: Error, CustomStringConvertible {
+public struct EmbeddedPostgresError: LogSafeError {
     public var description: String
 
     public init(_ description: String) {

@@ -24,14 +24,26 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
             throw Problem(.payloadTooLarge, detail: "The request body may be at most \(maximumBytes) bytes")
         }
         request.body = .init(buffer: buffer)
+        let isPatch = request.method == .patch
+        // Parsed once, and only when something needs it: a merge patch's null keys, or a body
+        // that may hold a NUL or a null.
+        let json = Self.isJSON(request) ? Self.parsed(buffer, always: isPatch) : nil
         // Found here, where the bytes are, and answered once the caller is known to be allowed.
-        let refusals = Self.isJSON(request) ? Self.unstorableValues(in: buffer, allowingNull: request.method == .patch) : []
+        let refusals = json.map { Self.unstorableValues(in: $0, allowingNull: isPatch) } ?? []
         return try await UnstorableJSON.$refusals.withValue(refusals) {
-            guard request.method == .patch else { return try await next(request, context) }
-            return try await MergePatch.$nullKeys.withValue(MergePatch.nullKeys(in: Data(buffer.readableBytesView))) {
+            guard isPatch else { return try await next(request, context) }
+            return try await MergePatch.$nullKeys.withValue(MergePatch.nullKeys(in: json)) {
                 try await next(request, context)
             }
         }
+    }
+
+    /// The body as JSON when `always`, or when its bytes may hold a NUL or a null; else nil.
+    private static func parsed(_ buffer: ByteBuffer, always: Bool) -> Any? {
+        let bytes = buffer.readableBytesView
+        guard always || bytes.firstRange(of: Array(#"\u0000"#.utf8)) != nil || bytes.firstRange(of: Array("null".utf8)) != nil
+        else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
     }
 
     private static func isJSON(_ request: Request) -> Bool {
@@ -42,15 +54,8 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The issues of a string with a NUL character (PostgreSQL cannot keep one in text) and of a
     /// `null` that no schema allows: outside a merge patch any (no create or replace schema has
     /// one), in a merge patch one below the top level (only top-level properties can be removed).
-    /// The generated layer would read such a null as "left out". Parsed only when the bytes may
-    /// hold either.
-    static func unstorableValues(in buffer: ByteBuffer, allowingNull: Bool) -> [InputIssue] {
-        let bytes = buffer.readableBytesView
-        let mayHoldNUL = bytes.firstRange(of: Array(#"\u0000"#.utf8)) != nil
-        let mayHoldNull = bytes.firstRange(of: Array("null".utf8)) != nil
-        guard mayHoldNUL || mayHoldNull,
-            let json = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
-        else { return [] }
+    /// The generated layer would read such a null as "left out".
+    static func unstorableValues(in json: Any, allowingNull: Bool) -> [InputIssue] {
         var issues = JSONPath.all(in: json) { ($0 as? String)?.unicodeScalars.contains("\u{0}") == true }.map {
             InputIssue(in: .body, name: $0, detail: "This may not contain the NUL character")
         }

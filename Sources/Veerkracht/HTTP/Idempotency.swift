@@ -90,8 +90,8 @@ public struct IdempotencyStore: Sendable {
 public enum MergePatch {
     @TaskLocal public static var nullKeys: Set<String> = []
 
-    static func nullKeys(in body: Data) -> Set<String> {
-        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return [] }
+    static func nullKeys(in body: Any?) -> Set<String> {
+        guard let object = body as? [String: Any] else { return [] }
         return Set(object.filter { $0.value is NSNull }.map(\.key))
     }
 }

@@ -4,6 +4,20 @@ import Hummingbird
 import OpenAPIRuntime
 import PostgresLibPQ
 
+extension ServerError {
+    /// The error under every layer of `ServerError` the generated server wrapped around it,
+    /// and the id of the operation that threw it.
+    static func cause(of error: any Error) -> (error: any Error, operationID: String?) {
+        var error = error
+        var operationID: String?
+        while let server = error as? ServerError {
+            operationID = operationID ?? server.operationID
+            error = server.underlyingError
+        }
+        return (error, operationID)
+    }
+}
+
 extension Problem {
     /// The one table from anything thrown to what the caller sees. `isServerFault` says the
     /// error deserves a log line at error level (what it may say of the error: `LoggedError`).

@@ -12,15 +12,9 @@ struct TimestampIssueMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            guard let malformed = Self.malformedTimestamp(in: error) else { throw error }
+            guard let malformed = ServerError.cause(of: error).error as? Timestamp.Malformed else { throw error }
             throw Problem.badRequest(await Self.issue(for: malformed.text, in: request))
         }
-    }
-
-    private static func malformedTimestamp(in error: any Error) -> Timestamp.Malformed? {
-        var error = error
-        while let server = error as? ServerError { error = server.underlyingError }
-        return error as? Timestamp.Malformed
     }
 
     private static func issue(for text: String, in request: Request) async -> InputIssue {

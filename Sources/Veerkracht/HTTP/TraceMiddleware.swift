@@ -166,6 +166,10 @@ enum HeaderValue {
     }
 }
 
+/// An error of our own whose description is written from what the server itself knows (paths
+/// of its data folder, a child process's output), never from a request: the log may show it.
+protocol LogSafeError: Error, CustomStringConvertible {}
+
 /// What the log may say about an error: its type, the operation and, for our own types, a
 /// description made of codes and names. Never the request (the generated `ServerError` holds
 /// it, headers and token included), a body, a path or query value, or a database message
@@ -176,17 +180,16 @@ struct LoggedError {
     var description: String
 
     init(_ error: any Error) {
-        var error = error
-        while let server = error as? ServerError {
-            operationID = operationID ?? server.operationID
-            error = server.underlyingError
-        }
+        let (error, operationID) = ServerError.cause(of: error)
+        self.operationID = operationID
         type = String(describing: Swift.type(of: error))
         switch error {
         case let postgres as PostgresError:
             description = postgres.description
         case let problem as Problem:
             description = problem.type.rawValue
+        case let operational as any LogSafeError:
+            description = operational.description
         case let decoding as DecodingError:
             description = switch decoding {
             case .keyNotFound: "keyNotFound"

@@ -152,9 +152,7 @@ struct RefusalMatrixTests {
         try await DeadlineWorld.with { world in
             let trajectory = try await world.openTrajectory()
             try await world.app.test { client in
-                let recorded = try await client.execute(
-                    uri: DeadlinePath.triggerEvents(trajectory), method: .post, headers: .json(world.officerToken),
-                    body: .json(["event": "requestReceived", "occurredOn": "2024-05-20"]))
+                let recorded = try await world.recordRequestReceived(client, on: trajectory)
                 #expect(recorded.status == .created, "\(recorded.body.text)")
                 let one = DeadlinePath.triggerEvents(trajectory) + "/requestReceived"
                 for token in [world.outsiderToken, world.hrToken, world.physicianToken, world.app.adminToken] {

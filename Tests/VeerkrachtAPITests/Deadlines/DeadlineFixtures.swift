@@ -155,6 +155,15 @@ struct DeadlineWorld: Sendable {
     }
 }
 
+extension DeadlineWorld {
+    /// Records, as the officer, that the reintegration request came in on 20 May 2024; the answer.
+    func recordRequestReceived(_ client: any TestClientProtocol, on trajectoryID: UUID) async throws -> TestResponse {
+        try await client.execute(
+            uri: DeadlinePath.triggerEvents(trajectoryID), method: .post, headers: .json(officerToken),
+            body: .json(["event": "requestReceived", "occurredOn": "2024-05-20"]))
+    }
+}
+
 /// Paths of the deadline resources.
 enum DeadlinePath {
     static func triggerEvents(_ trajectoryID: UUID) -> String { "/v1/trajectories/\(trajectoryID.uuidString.lowercased())/triggerEvents" }

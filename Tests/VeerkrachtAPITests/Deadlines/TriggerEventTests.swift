@@ -12,9 +12,7 @@ struct TriggerEventTests {
             // Belgian template, absence from 4 March: only the report to the physician is due yet.
             let trajectory = try await world.openTrajectory()
             try await world.app.test { client in
-                let response = try await client.execute(
-                    uri: DeadlinePath.triggerEvents(trajectory), method: .post, headers: .json(world.officerToken),
-                    body: .json(["event": "requestReceived", "occurredOn": "2024-05-20"]))
+                let response = try await world.recordRequestReceived(client, on: trajectory)
                 #expect(response.status == .created, "\(response.body.text)")
                 let location = try #require(response.headers[.location])
                 #expect(location.hasSuffix(DeadlinePath.triggerEvents(trajectory) + "/requestReceived"))
@@ -215,9 +213,7 @@ struct TriggerEventTests {
             let redeployment = try await world.openTrajectory(template: nil, absenceStart: nil, employee: ("Kim", "Maes"))
             try await world.app.test { client in
                 for trajectory in [closed, redeployment] {
-                    let response = try await client.execute(
-                        uri: DeadlinePath.triggerEvents(trajectory), method: .post, headers: .json(world.officerToken),
-                        body: .json(["event": "requestReceived", "occurredOn": "2024-05-20"]))
+                    let response = try await world.recordRequestReceived(client, on: trajectory)
                     expectProblem(response, .conflict, type: ProblemURN.conflict)
                 }
                 // Reading stays possible.
