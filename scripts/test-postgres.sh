@@ -11,7 +11,10 @@
 #                                          VEERKRACHT_TEST_PG_DIR and PGHOST/PGUSER/…;
 #                                          exits with CMD's status
 #
-# Settings favour speed over durability (fsync=off …): never point this at real data.
+#   VEERKRACHT_PG_DURABLE=1 at start/run   fsync, synchronous_commit and full_page_writes on,
+#                                          as in production (scripts/bench.sh sets it)
+#
+# By default settings favour speed over durability (fsync=off …): never point this at real data.
 set -euo pipefail
 
 PORT=5432
@@ -20,7 +23,7 @@ say() { echo "test-postgres: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 usage() {
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -130,6 +133,16 @@ cmd_start() {
     bindir=$(find_bindir)
     [[ ! -e $dir/data ]] || die "$dir/data already exists; stop and remove it, or use another DIR"
 
+    # Tests need no crash safety and run faster without it; benchmarks must pay for every
+    # commit's flush as production does. Anything but 0/1 is refused: a typo must not
+    # silently measure the fast cluster.
+    local durability
+    case ${VEERKRACHT_PG_DURABLE:-0} in
+        0 | "") durability=off ;;
+        1) durability=on ;;
+        *) die "VEERKRACHT_PG_DURABLE must be 1 or 0, not '$VEERKRACHT_PG_DURABLE'" ;;
+    esac
+
     mkdir -p "$dir"
     chmod 0700 "$dir"
     if [[ $EUID -eq 0 ]]; then
@@ -156,14 +169,14 @@ cmd_start() {
 listen_addresses = ''
 unix_socket_directories = '${dir//\'/\'\'}'
 port = $PORT
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+fsync = $durability
+synchronous_commit = $durability
+full_page_writes = $durability
 max_connections = 300
 shared_buffers = 256MB
 EOF
 
-    say "starting (log: $dir/postgres.log)"
+    say "starting (log: $dir/postgres.log, fsync/synchronous_commit/full_page_writes $durability)"
     if ! pg_ctl_detached "$bindir/pg_ctl" start -D "$dir/data" -l "$dir/postgres.log" -w -t 60 >/dev/null; then
         tail -n 30 "$dir/postgres.log" >&2 || true
         die "the server did not start"
