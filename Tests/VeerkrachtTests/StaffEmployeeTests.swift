@@ -16,16 +16,16 @@ struct StaffEmployeeRulesTests {
 
     @Test func textFieldsHaveOneToTheirLimitOfCharactersOnOneLineNotOnlySpaces() {
         let limit = EmployeeRules.maximumNameLength
-        #expect(EmployeeRules.isValidText("Anne-Marie", maximumLength: limit))
-        #expect(EmployeeRules.isValidText("Ö", maximumLength: limit))
-        #expect(EmployeeRules.isValidText(String(repeating: "a", count: limit), maximumLength: limit))
-        #expect(!EmployeeRules.isValidText(String(repeating: "a", count: limit + 1), maximumLength: limit))
-        #expect(!EmployeeRules.isValidText("", maximumLength: limit))
-        #expect(!EmployeeRules.isValidText("   ", maximumLength: limit))
-        #expect(!EmployeeRules.isValidText("Jan\u{0}", maximumLength: limit))
-        #expect(!EmployeeRules.isValidText("Jan\nPeeters", maximumLength: limit))
+        #expect(TextRules.isLine("Anne-Marie", maximumLength: limit))
+        #expect(TextRules.isLine("Ö", maximumLength: limit))
+        #expect(TextRules.isLine(String(repeating: "a", count: limit), maximumLength: limit))
+        #expect(!TextRules.isLine(String(repeating: "a", count: limit + 1), maximumLength: limit))
+        #expect(!TextRules.isLine("", maximumLength: limit))
+        #expect(!TextRules.isLine("   ", maximumLength: limit))
+        #expect(!TextRules.isLine("Jan\u{0}", maximumLength: limit))
+        #expect(!TextRules.isLine("Jan\nPeeters", maximumLength: limit))
         // Counted as PostgreSQL counts: e + combining accent is two characters there.
-        #expect(!EmployeeRules.isValidText(String(repeating: "e\u{301}", count: 51), maximumLength: limit))
+        #expect(!TextRules.isLine(String(repeating: "e\u{301}", count: 51), maximumLength: limit))
     }
 
     @Test func weeklyHoursAreAboveZeroAndAtMostSixty() {

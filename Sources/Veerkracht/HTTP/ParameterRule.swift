@@ -14,8 +14,8 @@ struct ParameterRule: Sendable {
         var type: String?
         var format: String?
         var allowed: Set<String>?
-        var minimum: Int?
-        var maximum: Int?
+        var minimum: Double?
+        var maximum: Double?
         var minLength: Int?
         var maxLength: Int?
         var pattern: Pattern?
@@ -24,11 +24,23 @@ struct ParameterRule: Sendable {
             type = schema["type"] as? String
             format = schema["format"] as? String
             allowed = (schema["enum"] as? [Any]).map { Set($0.map { "\($0)" }) }
-            minimum = schema["minimum"] as? Int
-            maximum = schema["maximum"] as? Int
+            minimum = Self.number(schema["minimum"])
+            maximum = Self.number(schema["maximum"])
             minLength = schema["minLength"] as? Int
             maxLength = schema["maxLength"] as? Int
             pattern = try (schema["pattern"] as? String).map(Pattern.init)
+        }
+
+        /// The document's bound as a number (YAML reads `1` as an integer, `0.5` as a double).
+        static func number(_ value: Any?) -> Double? {
+            (value as? Int).map(Double.init) ?? value as? Double
+        }
+
+        func bounds(_ number: Double) -> String? {
+            func shown(_ bound: Double) -> String { bound == bound.rounded() ? String(Int(bound)) : String(bound) }
+            if let minimum, number < minimum { return "At least \(shown(minimum))" }
+            if let maximum, number > maximum { return "At most \(shown(maximum))" }
+            return nil
         }
 
         /// What is wrong with `text`, or nil.
@@ -40,8 +52,13 @@ struct ParameterRule: Sendable {
             switch type {
             case "integer":
                 guard let number = Int(text) else { return "This must be a whole number" }
-                if let minimum, number < minimum { return "At least \(minimum)" }
-                if let maximum, number > maximum { return "At most \(maximum)" }
+                if let problem = bounds(Double(number)) { return problem }
+            case "number":
+                // Decimal notation only, as JSON writes numbers: no inf, nan or hex.
+                guard text.wholeMatch(of: /-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?/) != nil, let number = Double(text) else {
+                    return "This must be a number"
+                }
+                if let problem = bounds(number) { return problem }
             case "boolean":
                 guard text == "true" || text == "false" else { return "This must be true or false" }
             default:

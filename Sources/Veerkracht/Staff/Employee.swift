@@ -79,7 +79,7 @@ public enum EmployeeRules {
             problems.append(.init(field: "personnelNumber", detail: "1 to 32 letters, digits, '.', '_', '/' or '-', starting with a letter or digit"))
         }
         func checkText(_ value: String?, _ field: String, maximumLength: Int) {
-            if let value, !isValidText(value, maximumLength: maximumLength) {
+            if let value, !TextRules.isLine(value, maximumLength: maximumLength) {
                 problems.append(.init(field: field, detail: "1 to \(maximumLength) characters on one line, not only spaces"))
             }
         }
@@ -94,15 +94,6 @@ public enum EmployeeRules {
             problems.append(.init(field: "weeklyHours", detail: "Hours per week: \(weeklyHoursRange)"))
         }
         return problems
-    }
-
-    /// Names, job titles, grades: 1 to `maximumLength` characters, not only spaces, no control
-    /// characters (so no line breaks). Lengths count Unicode scalars, as PostgreSQL's
-    /// `length` does.
-    static func isValidText(_ text: String, maximumLength: Int) -> Bool {
-        (1...maximumLength).contains(text.characterCount)
-            && text.contains { !$0.isWhitespace }
-            && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
     private static func isASCIIAlphanumeric(_ byte: UInt8) -> Bool {
