@@ -79,13 +79,16 @@ struct Migrate: AsyncParsableCommand {
 
 struct Sweep: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Mark the deadlines whose day is over as missed, once, and print how many (serve also does this periodically).")
+        abstract: "Mark the deadlines whose day is over as missed and expire open offers whose start passed with no placement agreed, once, and print how many (serve also does this periodically).")
 
     func run() async throws {
-        let marked = try await Bootstrap.withDatabase { client, _, _ in
-            try await DeadlineSweeper().sweep(client, today: CalendarDate.today(at: Date()))
+        let (marked, expired) = try await Bootstrap.withDatabase { client, settings, _ in
+            let marked = try await DeadlineSweeper().sweep(client, today: CalendarDate.today(at: Date()))
+            let offers = Offers(context: MobilityContext(
+                database: client, auditWriter: AuditWriter(database: client), settings: settings.mobility, now: { Date() }))
+            return (marked, try await offers.expireStale())
         }
-        print("marked \(marked) deadline\(marked == 1 ? "" : "s") missed")
+        print("marked \(marked) deadline\(marked == 1 ? "" : "s") missed, expired \(expired) offer\(expired == 1 ? "" : "s")")
     }
 }
 

@@ -46,7 +46,10 @@ public func buildApplication(
     app.addServices(
         EmbeddedPostgresService(database: database, logger: logger), client,
         IdempotencyPruneService(database: client, logger: logger),
-        DeadlineSweepService(database: client, interval: configuration.sweepInterval, logger: logger))
+        DeadlineSweepService(
+            database: client, interval: configuration.sweepInterval, logger: logger,
+            offers: Offers(context: MobilityContext(
+                database: client, auditWriter: AuditWriter(database: client), settings: configuration.mobility, now: { Date() }))))
     if let principalCache {
         app.addServices(PrincipalCacheService(cache: principalCache, configuration: client.configuration.connection, logger: logger))
     }
@@ -65,7 +68,8 @@ public func buildRouter(
     router.add(middleware: BodyLimitMiddleware(maximumBytes: configuration.maximumBodySize))
     router.add(middleware: TimestampIssueMiddleware())
     let service = VeerkrachtAPIService(
-        database: database, auditWriter: AuditWriter(database: database), specification: specification, metrics: metrics, logger: logger, now: now)
+        database: database, auditWriter: AuditWriter(database: database), specification: specification,
+        mobilitySettings: configuration.mobility, metrics: metrics, logger: logger, now: now)
     try service.registerHandlers(
         on: router,
         configuration: .init(dateTranscoder: RFC3339DateTranscoder(), jsonEncodingOptions: [.withoutEscapingSlashes]),

@@ -26,6 +26,9 @@ public struct Configuration: Sendable {
     public var databaseRole: String?
     /// How often `serve` sweeps for missed deadlines.
     public var sweepInterval: Duration
+    /// The marketplace's figures: a full week, an offer's longest run, the score weights,
+    /// the size above which a match round runs as a job.
+    public var mobility: MobilitySettings
 
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public var description: String
@@ -37,7 +40,7 @@ public struct Configuration: Sendable {
         databasePoolSize: Int = 10, databaseAcquireTimeout: Duration = .seconds(5),
         maximumBodySize: Int = 1 << 20, migrateOnStart: Bool = true, publicBaseURL: String? = nil,
         authenticationCacheLifetime: Duration = .seconds(10), databaseRole: String? = "veerkracht_app",
-        sweepInterval: Duration = .seconds(300)
+        sweepInterval: Duration = .seconds(300), mobility: MobilitySettings = MobilitySettings()
     ) {
         self.databaseURL = databaseURL
         self.dataDirectory = dataDirectory
@@ -53,6 +56,7 @@ public struct Configuration: Sendable {
         self.authenticationCacheLifetime = authenticationCacheLifetime
         self.databaseRole = databaseRole
         self.sweepInterval = sweepInterval
+        self.mobility = mobility
     }
 
     /// Reads the environment; a malformed value is an error that names the variable.
@@ -98,7 +102,13 @@ public struct Configuration: Sendable {
             publicBaseURL: value("VEERKRACHT_PUBLIC_BASE_URL"),
             authenticationCacheLifetime: .seconds(try integer("VEERKRACHT_AUTH_CACHE_SECONDS", default: 10, range: 0...300)),
             databaseRole: try Self.role(environment["VEERKRACHT_DB_ROLE"]),
-            sweepInterval: .seconds(try integer("VEERKRACHT_SWEEP_INTERVAL_SECONDS", default: 300, range: 1...86_400)))
+            sweepInterval: .seconds(try integer("VEERKRACHT_SWEEP_INTERVAL_SECONDS", default: 300, range: 1...86_400)),
+            mobility: MobilitySettings(
+                offerRules: OfferRules(
+                    fullWeekHours: Double(try integer("VEERKRACHT_FULL_WEEK_HOURS", default: 38, range: 10...60)),
+                    maximumMonths: try integer("VEERKRACHT_OFFER_MAX_MONTHS", default: 12, range: 1...60)),
+                weights: try Self.weights(value("VEERKRACHT_MATCH_WEIGHTS")),
+                roundJobPairs: try integer("VEERKRACHT_MATCH_ROUND_JOB_PAIRS", default: 250_000, range: 0...1_000_000_000)))
         if let databaseURL {
             do {
                 _ = try PostgresConfiguration(url: databaseURL)
@@ -106,6 +116,29 @@ public struct Configuration: Sendable {
                 throw Invalid(description: "VEERKRACHT_DATABASE_URL: \(error)")
             }
         }
+    }
+
+    /// `competencies=0.4,talents=0.25,hoursAndDates=0.15,travel=0.1,adaptations=0.1`; a part
+    /// left out keeps its default weight (`MatchWeights.standard`).
+    static func weights(_ text: String?) throws -> MatchWeights {
+        var weights = MatchWeights.standard
+        guard let text else { return weights }
+        let invalid = Invalid(description: "VEERKRACHT_MATCH_WEIGHTS must be part=weight pairs separated by commas, parts \(ScorePart.allCases.map(\.rawValue).joined(separator: ", ")), weights from 0 to 1")
+        for pair in text.split(separator: ",") {
+            let parts = pair.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let part = ScorePart(rawValue: parts[0]), let weight = Double(parts[1]), (0...1).contains(weight) else {
+                throw invalid
+            }
+            switch part {
+            case .competencies: weights.competencies = weight
+            case .talents: weights.talents = weight
+            case .hoursAndDates: weights.hoursAndDates = weight
+            case .travel: weights.travel = weight
+            case .adaptations: weights.adaptations = weight
+            }
+        }
+        guard weights.isValid else { throw invalid }
+        return weights
     }
 
     /// Unset: `veerkracht_app`; empty or `none`: no role switch; otherwise a plain identifier.

@@ -14,6 +14,7 @@ struct VeerkrachtAPIService: APIProtocol {
     let auditWriter: AuditWriter
     let timeline = TimelineStore()
     let specification: APISpecification
+    var mobilitySettings = MobilitySettings()
     let metrics: PrometheusCollectorRegistry
     let logger: Logger
     let now: @Sendable () -> Date

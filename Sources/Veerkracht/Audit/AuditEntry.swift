@@ -48,4 +48,7 @@ public enum AuditOutcome: String, Sendable, Hashable, CaseIterable, Codable, Sto
 /// The kinds of case data whose every access is recorded.
 public enum AuditResource: String, Sendable, Hashable, CaseIterable, Codable, StoredCode {
     case employee, absence, trajectory, action, timeline, contactMoment, contactPreferences, deadline, triggerEvent
+    /// Mobility: a profile or restrictions read or written, offers and candidates shown in a
+    /// ranking or a match round, placements.
+    case candidateProfile, functionalRestrictions, offer, placement, matchRound
 }

@@ -55,12 +55,14 @@ public struct DeadlineSweeper: Sendable {
     }
 }
 
-/// The sweep inside `serve`: at start, then every `interval`, until shutdown.
+/// The sweep inside `serve` (missed deadlines, expired offers): at start, then every
+/// `interval`, until shutdown.
 struct DeadlineSweepService: Service {
     let database: PostgresClient
     let interval: Duration
     let logger: Logger
     var now: @Sendable () -> Date = { Date() }
+    var offers: Offers
 
     func run() async throws {
         let sweeper = DeadlineSweeper()
@@ -68,6 +70,9 @@ struct DeadlineSweepService: Service {
             do {
                 let marked = try await sweeper.sweep(database, today: CalendarDate.today(at: now()))
                 if marked > 0 { logger.info("deadlines missed", metadata: ["count": "\(marked)"]) }
+                // Open offers whose start passed with no placement agreed expire on the same beat.
+                let expired = try await offers.expireStale()
+                if expired > 0 { logger.info("offers expired", metadata: ["count": "\(expired)"]) }
             } catch {
                 logger.warning("could not sweep deadlines", metadata: LoggedError(error).metadata)
             }

@@ -316,7 +316,7 @@ extension Href {
 
 // MARK: - Domain → API
 
-extension Components.Schemas.DeadlineLocalizedText {
+extension Components.Schemas.LocalizedText {
     init(_ text: LocalizedText, language: Language?) {
         self.init(nl: text.nl, fr: text.fr, de: text.de, en: text.en)
         self = restricted(to: language)

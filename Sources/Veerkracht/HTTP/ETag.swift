@@ -6,6 +6,11 @@ public enum ETag {
         "\"\(id.lowercasedString.prefix(8))-\(version)\""
     }
 
+    /// The tag of a row keyed by a code (a catalogue entry) rather than a UUID.
+    public static func make(code: String, version: Int64) -> String {
+        "\"\(code)-\(version)\""
+    }
+
     /// The tags listed in an If-Match / If-None-Match value; `*` is kept as is.
     static func tags(in header: String) -> [String] {
         header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -22,6 +22,7 @@ public enum ProblemType: String, Sendable, CaseIterable {
     case preconditionRequired = "urn:problem-type:veerkracht:preconditionRequired"
     case idempotencyKeyReused = "urn:problem-type:veerkracht:idempotencyKeyReused"
     case illegalTransition = "urn:problem-type:veerkracht:illegalTransition"
+    case noPositionLeft = "urn:problem-type:veerkracht:noPositionLeft"
 
     public var status: HTTPResponse.Status {
         switch self {
@@ -33,7 +34,7 @@ public enum ProblemType: String, Sendable, CaseIterable {
         case .tooManyRequests: .tooManyRequests
         case .serviceUnavailable: .serviceUnavailable
         case .internalServerError: .internalServerError
-        case .conflict, .illegalTransition: .conflict
+        case .conflict, .illegalTransition, .noPositionLeft: .conflict
         case .unsupportedMediaType: .unsupportedMediaType
         case .notAcceptable: .notAcceptable
         case .methodNotAllowed: .methodNotAllowed
@@ -63,6 +64,7 @@ public enum ProblemType: String, Sendable, CaseIterable {
         case .preconditionRequired: "Precondition Required"
         case .idempotencyKeyReused: "Idempotency Key Reused"
         case .illegalTransition: "Illegal Transition"
+        case .noPositionLeft: "No Position Left"
         }
     }
 }

@@ -14,12 +14,17 @@ public enum AccessPolicy {
         /// List, add and import employees (staff records, not case data): officers and HR,
         /// each within their own entities (`employeeScope`).
         case keepStaffRecords
+        /// Add and change the competency and talent catalogues.
+        case administerCatalogues
+        /// Post and keep temporary-mobility offers and run match rounds (HR).
+        case keepOffers
     }
 
     /// Whether `principal` may perform `action` at all.
     public static func allows(_ principal: Principal, _ action: Action) -> Bool {
         switch action {
-        case .administerEntities, .administerUsers: principal.has(.admin)
+        case .administerEntities, .administerUsers, .administerCatalogues: principal.has(.admin)
+        case .keepOffers: principal.has(.hr)
         case .readAuditLog: principal.has(.auditor)
         case .keepStaffRecords: principal.has(.officer) || principal.has(.hr)
         }
@@ -40,6 +45,9 @@ public enum AccessPolicy {
             Operations.ListUserTokens.id, Operations.CreateUserToken.id, Operations.RevokeUserToken.id:
             .administerUsers
         case Operations.ListEmployees.id, Operations.CreateEmployee.id, Operations.ImportEmployees.id: .keepStaffRecords
+        case Operations.CreateCompetency.id, Operations.UpdateCompetency.id, Operations.CreateTalent.id, Operations.UpdateTalent.id:
+            .administerCatalogues
+        case Operations.CreateOffer.id, Operations.CreateMatchRound.id: .keepOffers
         default: nil
         }
     }

@@ -125,6 +125,7 @@ extension VeerkrachtAPIService {
             issues.append(InputIssue(in: .body, name: "displayName", detail: "1 to 200 characters, not only spaces"))
         }
         let roles = Self.roles(body.roles, issues: &issues)
+        let permissions = Self.permissions(body.permissions ?? [], roles: roles, issues: &issues)
         let entityIDs = Self.entityIDs(body.entityIds ?? [], issues: &issues)
         try Input.check(issues)
 
@@ -135,7 +136,8 @@ extension VeerkrachtAPIService {
                     throw Problem.conflict("Another user has this e-mail address")
                 }
                 let user = try await identity.createUser(
-                    email: body.email, displayName: body.displayName, roles: roles, entityIDs: entityIDs, on: connection)
+                    email: body.email, displayName: body.displayName, roles: roles, permissions: permissions, entityIDs: entityIDs,
+                    on: connection)
                 return Created(Components.Schemas.User(user), href: Href.user(user.id), etag: ETag.make(id: user.id, version: user.version))
             }
         }
@@ -165,6 +167,7 @@ extension VeerkrachtAPIService {
             issues.append(InputIssue(in: .body, name: "displayName", detail: "1 to 200 characters, not only spaces"))
         }
         let roles = patch.roles.map { Self.roles($0, issues: &issues) }
+        let requestedPermissions = patch.permissions
         let entityIDs = patch.entityIds.map { Self.entityIDs($0, issues: &issues) }
         try Input.check(issues)
 
@@ -178,7 +181,15 @@ extension VeerkrachtAPIService {
             {
                 throw Problem.conflict("This is the last active administrator")
             }
-            let changes = IdentityStore.UserChanges(displayName: patch.displayName, roles: roles, entityIDs: entityIDs, active: patch.active)
+            // A permission needs its role: checked against what the user ends up with.
+            var issues: [InputIssue] = []
+            let permissions = requestedPermissions.map { Self.permissions($0, roles: roles ?? current.roles, issues: &issues) }
+            if permissions == nil, current.permissions.contains(.approveOffers), !(roles ?? current.roles).contains(.hr) {
+                issues.append(InputIssue(in: .body, name: "roles", detail: "Without role hr the user cannot keep permission approveOffers; remove it as well"))
+            }
+            try Input.check(issues)
+            let changes = IdentityStore.UserChanges(
+                displayName: patch.displayName, roles: roles, permissions: permissions, entityIDs: entityIDs, active: patch.active)
             guard let updated = try await identity.updateUser(id: id, version: current.version, changes, on: connection) else {
                 throw Problem(.preconditionFailed, detail: "The resource changed since you read it; read it again and retry")
             }
@@ -190,6 +201,16 @@ extension VeerkrachtAPIService {
     private static func roles(_ roles: [Components.Schemas.Role], issues: inout [InputIssue]) -> [Role] {
         if Set(roles).count != roles.count { issues.append(InputIssue(in: .body, name: "roles", detail: "Each role may be given once")) }
         return Array(Set(roles.compactMap { Role(rawValue: $0.rawValue) })).sorted()
+    }
+
+    private static func permissions(
+        _ permissions: [Components.Schemas.Permission], roles: [Role], issues: inout [InputIssue]
+    ) -> [Permission] {
+        let granted = Array(Set(permissions.compactMap { Permission(rawValue: $0.rawValue) })).sorted { $0.rawValue < $1.rawValue }
+        if granted.contains(.approveOffers), !roles.contains(.hr) {
+            issues.append(InputIssue(in: .body, name: "permissions", detail: "approveOffers is for users with role hr"))
+        }
+        return granted
     }
 
     private static func entityIDs(_ texts: [String], issues: inout [InputIssue]) -> [UUID] {
@@ -284,6 +305,7 @@ extension Components.Schemas.User {
         self.init(
             id: user.id.lowercasedString, href: Href.user(user.id), email: user.email, displayName: user.displayName,
             roles: user.roles.compactMap { Components.Schemas.Role(rawValue: $0.rawValue) },
+            permissions: user.permissions.isEmpty ? nil : user.permissions.compactMap { .init(rawValue: $0.rawValue) },
             entities: user.entities.map {
                 .init(id: $0.id.lowercasedString, code: $0.code, name: $0.name, href: Href.entity($0.id))
             },

@@ -55,7 +55,7 @@ public struct IdentityStore: Sendable {
 
     /// The columns of a user, with their entities as three arrays in code order.
     static let userColumns = """
-        u.id AS user_id, u.email::text AS email, u.display_name, u.roles, u.active, u.version,
+        u.id AS user_id, u.email::text AS email, u.display_name, u.roles, u.permissions, u.active, u.version,
         u.created_at, u.updated_at,
         ARRAY(SELECT e.id FROM user_entities ue JOIN entities e ON e.id = ue.entity_id WHERE ue.user_id = u.id ORDER BY e.code) AS entity_ids,
         ARRAY(SELECT e.code FROM user_entities ue JOIN entities e ON e.id = ue.entity_id WHERE ue.user_id = u.id ORDER BY e.code) AS entity_codes,
@@ -69,6 +69,7 @@ public struct IdentityStore: Sendable {
         return User(
             id: try row.decode(idColumn), email: try row.decode("email"), displayName: try row.decode("display_name"),
             roles: try row.decode("roles", as: [String].self).compactMap(Role.init(rawValue:)).sorted(),
+            permissions: try row.decode("permissions", as: [String].self).compactMap(Permission.init(sqlValue:)),
             entities: zip(ids, zip(codes, names)).map { EntityReference(id: $0.0, code: $0.1.0, name: $0.1.1) },
             active: try row.decode("active"), version: try row.decode("version"),
             createdAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at"))
@@ -108,10 +109,12 @@ public struct IdentityStore: Sendable {
     }
 
     public func createUser(
-        email: String, displayName: String, roles: [Role], entityIDs: [UUID], on connection: PostgresConnection
+        email: String, displayName: String, roles: [Role], permissions: [Permission] = [], entityIDs: [UUID],
+        on connection: PostgresConnection
     ) async throws -> User {
         let id = try await connection.query("""
-            INSERT INTO users (email, display_name, roles) VALUES (\(email), \(displayName), \(roles.map(\.rawValue)))
+            INSERT INTO users (email, display_name, roles, permissions)
+            VALUES (\(email), \(displayName), \(roles.map(\.rawValue)), \(permissions.map(\.sqlValue)))
             RETURNING id
             """)[0].decode(0, as: UUID.self)
         try await setEntities(of: id, to: entityIDs, on: connection)
@@ -122,11 +125,16 @@ public struct IdentityStore: Sendable {
     public struct UserChanges: Sendable {
         public var displayName: String?
         public var roles: [Role]?
+        public var permissions: [Permission]?
         public var entityIDs: [UUID]?
         public var active: Bool?
-        public init(displayName: String? = nil, roles: [Role]? = nil, entityIDs: [UUID]? = nil, active: Bool? = nil) {
+        public init(
+            displayName: String? = nil, roles: [Role]? = nil, permissions: [Permission]? = nil, entityIDs: [UUID]? = nil,
+            active: Bool? = nil
+        ) {
             self.displayName = displayName
             self.roles = roles
+            self.permissions = permissions
             self.entityIDs = entityIDs
             self.active = active
         }
@@ -138,6 +146,7 @@ public struct IdentityStore: Sendable {
             UPDATE users SET
                 display_name = coalesce(\(changes.displayName), display_name),
                 roles = coalesce(\(changes.roles?.map(\.rawValue)), roles),
+                permissions = coalesce(\(changes.permissions?.map(\.sqlValue)), permissions),
                 active = coalesce(\(changes.active), active),
                 version = version + 1
             WHERE id = \(id) AND version = \(version)

@@ -6,11 +6,19 @@ public struct User: Sendable, Equatable {
     public var email: String
     public var displayName: String
     public var roles: [Role]
+    /// Rights beside the roles (`approveOffers` for an HR user).
+    public var permissions: [Permission] = []
     public var entities: [EntityReference]
     public var active: Bool
     public var version: Int64
     public var createdAt: Date
     public var updatedAt: Date
+}
+
+/// A right a role does not give by itself.
+public enum Permission: String, Sendable, Hashable, CaseIterable, Codable, StoredCode {
+    /// Publish an offer another HR user wrote (the four-eyes rule on offers).
+    case approveOffers
 }
 
 public enum UserRules {

@@ -8,6 +8,7 @@ public enum TimelineEventType: String, Sendable, Hashable, CaseIterable, Codable
     case absenceRecorded, absenceUpdated, workCapacityChanged
     case contactRecorded, contactUpdated, contactPreferencesChanged
     case triggerRecorded, deadlineCreated, deadlineMoved, deadlineMet, deadlineMissed, deadlineWaived
+    case candidateProfileChanged, restrictionsChanged, placementProposed, placementStatusChanged, placementEvaluated
 }
 
 /// The timeline's SQL.

@@ -21,6 +21,8 @@ enum ProblemURN {
     static let preconditionFailed = "urn:problem-type:veerkracht:preconditionFailed"
     static let preconditionRequired = "urn:problem-type:veerkracht:preconditionRequired"
     static let idempotencyKeyReused = "urn:problem-type:veerkracht:idempotencyKeyReused"
+    static let illegalTransition = "urn:problem-type:veerkracht:illegalTransition"
+    static let noPositionLeft = "urn:problem-type:veerkracht:noPositionLeft"
 
     static let unknownInput = "urn:problem-type:belgif:input-validation:unknownInput"
     static let schemaViolation = "urn:problem-type:belgif:input-validation:schemaViolation"

@@ -50,7 +50,7 @@ struct TestApp: Sendable {
     /// Runs `body` against a new app and closes its pool afterwards.
     static func with<Result>(
         maximumBodySize: Int = 1 << 20, principalCache: PrincipalCache? = nil, now: @escaping @Sendable () -> Date = { Date() },
-        logger: Logger = Logger(label: "test"), _ body: (TestApp) async throws -> Result
+        logger: Logger = Logger(label: "test"), mobility: MobilitySettings = MobilitySettings(), _ body: (TestApp) async throws -> Result
     ) async throws -> Result {
         var database = try await MigratedDatabase.make()
         // As the server connects: the application role, with its limited grants.
@@ -60,6 +60,7 @@ struct TestApp: Sendable {
             let metrics = PrometheusCollectorRegistry()
             var configuration = Configuration(sqlDirectory: RepositoryFolder.sql)
             configuration.maximumBodySize = maximumBodySize
+            configuration.mobility = mobility
             let router = try buildRouter(configuration, database: client, metrics: metrics, logger: logger, principalCache: principalCache, now: now)
             let administration = IdentityAdministration(database: client)
             let admin = try await administration.createUser(email: "admin@example.org", name: "Ada Admin", roles: [.admin], entities: [])
