@@ -29,10 +29,14 @@ public struct MatchingStore: Sendable {
         public var consentingOnly = true
         /// Leave out those who hold a position in a placement now.
         public var excludePlaced = false
-        public init(employeeIDs: [UUID]? = nil, consentingOnly: Bool = true, excludePlaced: Bool = false) {
+        /// Leave out, in SQL, those who cannot fit this offer on grade, date, hours or a
+        /// required competency: a cheap superset of the engine's verdict, which stays the judge.
+        public var mayFit: MatchOffer?
+        public init(employeeIDs: [UUID]? = nil, consentingOnly: Bool = true, excludePlaced: Bool = false, mayFit: MatchOffer? = nil) {
             self.employeeIDs = employeeIDs
             self.consentingOnly = consentingOnly
             self.excludePlaced = excludePlaced
+            self.mayFit = mayFit
         }
     }
 
@@ -61,6 +65,20 @@ public struct MatchingStore: Sendable {
             query.append("""
                  AND NOT EXISTS (SELECT 1 FROM placements p WHERE p.employee_id = e.id
                     AND p.status IN ('host_accepted', 'released', 'started'))
+                """)
+        }
+        if let offer = selection.mayFit {
+            let required = offer.competencies.filter(\.required)
+            // Hours as the engine allows them: all of the offer's, or half with reduced hours on offer.
+            let hours = offer.adaptations.contains(.reducedHours) ? offer.hoursPerWeek / 2 : offer.hoursPerWeek
+            query.append("""
+                 AND (cardinality(\(Array(offer.gradesAccepted))::text[]) = 0 OR e.grade = ANY(\(Array(offer.gradesAccepted))))
+                 AND (cp.available_from IS NULL OR cp.available_from <= \(offer.startsOn))
+                 AND (cp.max_hours_per_week IS NULL OR cp.max_hours_per_week >= \(hours - 1e-9))
+                 AND NOT EXISTS (
+                    SELECT 1 FROM unnest(\(required.map(\.code)), \(required.map(\.level))) AS r(code, level)
+                    WHERE NOT EXISTS (SELECT 1 FROM candidate_competencies c
+                        WHERE c.employee_id = cp.employee_id AND c.code = r.code AND c.level >= r.level))
                 """)
         }
         query.append(" ORDER BY e.id")
@@ -97,11 +115,18 @@ public struct MatchingStore: Sendable {
         /// Only offers visible to this entity (an officer's candidate's).
         public var visibleToEntity: UUID?
         public var statuses: [OfferStatus] = [.open]
-        public init(offerIDs: [UUID]? = nil, hostEntityIDs: [UUID]? = nil, visibleToEntity: UUID? = nil, statuses: [OfferStatus] = [.open]) {
+        /// Leave out, in SQL, offers this candidate cannot fit on grade, date, hours or a
+        /// required competency (a superset of the engine's verdict, as for candidates).
+        public var mayFit: MatchCandidate?
+        public init(
+            offerIDs: [UUID]? = nil, hostEntityIDs: [UUID]? = nil, visibleToEntity: UUID? = nil, statuses: [OfferStatus] = [.open],
+            mayFit: MatchCandidate? = nil
+        ) {
             self.offerIDs = offerIDs
             self.hostEntityIDs = hostEntityIDs
             self.visibleToEntity = visibleToEntity
             self.statuses = statuses
+            self.mayFit = mayFit
         }
     }
 
@@ -112,6 +137,19 @@ public struct MatchingStore: Sendable {
         if let ids = selection.offerIDs { query.append(" AND o.id = ANY(\(ids))") }
         if let hosts = selection.hostEntityIDs { query.append(" AND o.host_entity_id = ANY(\(hosts))") }
         if let entity = selection.visibleToEntity { query.append(" AND \(fragment: OfferStore.visible(to: [entity]))") }
+        if let candidate = selection.mayFit {
+            let competencies = candidate.competencies.sorted { $0.key < $1.key }
+            query.append("""
+                 AND (cardinality(o.grades_accepted) = 0 OR \(candidate.grade) = ANY(o.grades_accepted))
+                 AND (\(candidate.availableFrom)::date IS NULL OR o.starts_on >= \(candidate.availableFrom))
+                 AND (\(candidate.maxHoursPerWeek)::float8 IS NULL OR o.hours_per_week <= \(candidate.maxHoursPerWeek) + 1e-9
+                      OR ('reduced_hours' = ANY(o.adaptations) AND o.hours_per_week / 2 <= \(candidate.maxHoursPerWeek) + 1e-9))
+                 AND NOT EXISTS (
+                    SELECT 1 FROM offer_competencies oc WHERE oc.offer_id = o.id AND oc.required
+                      AND NOT EXISTS (SELECT 1 FROM unnest(\(competencies.map(\.key)), \(competencies.map(\.value))) AS c(code, level)
+                          WHERE c.code = oc.code AND c.level >= oc.level))
+                """)
+        }
         query.append(" ORDER BY o.id")
         return try await connection.query(query).map { row in
             let offer = try OfferStore.offer(from: row)

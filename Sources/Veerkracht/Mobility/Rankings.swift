@@ -33,7 +33,8 @@ public struct Rankings: Sendable {
                 .init(offerIDs: [offerID], hostEntityIDs: AccessPolicy.offerHostScope(principal), statuses: OfferStatus.allCases),
                 on: connection).first
             else { return nil }
-            return (offer, try await matching.candidates(.init(consentingOnly: true), on: connection))
+            let candidates = try await matching.candidates(.init(consentingOnly: true, mayFit: fit == .fitting ? offer.match : nil), on: connection)
+            return (offer, candidates)
         }
         guard let (offer, candidates) = loaded else { try await context.deny(principal, .list, .offer, id: offerID) }
         let engine = context.engine
@@ -59,7 +60,9 @@ public struct Rankings: Sendable {
                 AccessPolicy.candidateView(principal, .read, facts: facts, trajectoryEntityID: trajectoryEntityID, hrHasReason: false) == .keeper,
                 let candidate = try await matching.candidates(.init(employeeIDs: [employeeID], consentingOnly: false), on: connection).first
             else { return nil }
-            return (candidate, try await matching.offers(.init(visibleToEntity: facts.entityID), on: connection))
+            let offers = try await matching.offers(
+                .init(visibleToEntity: facts.entityID, mayFit: fit == .fitting ? candidate.match : nil), on: connection)
+            return (candidate, offers)
         }
         guard let (candidate, offers) = loaded else { try await context.deny(principal, .list, .candidateProfile, id: employeeID) }
         let engine = context.engine
