@@ -62,7 +62,9 @@ public enum Assignment {
     }
 
     static func checkIndices(_ pairs: MatchPairs, capacities: [Int], candidateCount: Int) {
+        precondition(pairs.count <= Int(Int32.max), "too many pairs")
         precondition(pairs.offerIndex.allSatisfy { $0 >= 0 && Int($0) < capacities.count }, "offer index out of range")
-        precondition(pairs.candidateIndex.allSatisfy { $0 >= 0 && Int($0) < candidateCount }, "candidate index out of range")
+        precondition(
+            pairs.candidateIndex.allSatisfy { $0 >= 0 && Int($0) < candidateCount }, "candidate index out of range")
     }
 }

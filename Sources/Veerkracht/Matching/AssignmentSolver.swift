@@ -109,18 +109,15 @@ final class AssignmentSolver {
         var start = [Int](repeating: 0, count: leftCount + 1)
         for p in usable { start[Int(left[p]) + 1] += 1 }
         for l in 0..<leftCount { start[l + 1] += start[l] }
-        var grouped = [Int32](repeating: 0, count: usable.count)
+        // Sorted as one word each: the score descending above, the pair index below.
+        var keys = [UInt64](repeating: 0, count: usable.count)
         var fill = start
         for p in usable {
-            grouped[fill[Int(left[p])]] = Int32(p)
+            keys[fill[Int(left[p])]] = UInt64(UInt32(Int32.max - pairs.scoreMicros[p])) << 32 | UInt64(p)
             fill[Int(left[p])] += 1
         }
-        for l in 0..<leftCount {
-            grouped[start[l]..<start[l + 1]].sort { a, b in
-                let (scoreA, scoreB) = (pairs.scoreMicros[Int(a)], pairs.scoreMicros[Int(b)])
-                return scoreA != scoreB ? scoreA > scoreB : a < b
-            }
-        }
+        for l in 0..<leftCount { keys[start[l]..<start[l + 1]].sort() }
+        let grouped = keys.map { Int32(truncatingIfNeeded: $0 & 0xFFFF_FFFF) }
 
         leftCapacity = arena.buffer(leftUnits.map(Int32.init))
         rightCapacity = arena.buffer(rightUnits.map(Int32.init))
@@ -142,7 +139,9 @@ final class AssignmentSolver {
         blockStart = arena.buffer(blocks)
         blockKey = arena.buffer(blockKeys)
         // Before a node is reached its price is free: its best score bounds every profit.
-        leftPrice = arena.buffer((0..<leftCount).map { start[$0] < start[$0 + 1] ? Int64(pairs.scoreMicros[Int(grouped[start[$0]])]) : 0 })
+        leftPrice = arena.buffer((0..<leftCount).map { l in
+            start[l] < start[l + 1] ? Int64(pairs.scoreMicros[Int(grouped[start[l]])]) : 0
+        })
         right = arena.buffer(repeating: RightNode(), count: rightCount)
         func starts(_ units: [Int]) -> [Int] { units.reduce(into: [0]) { $0.append($0.last! + $1) } }
         let leftStarts = starts(leftUnits)

@@ -31,7 +31,8 @@ public struct MatchEngine: Sendable {
 
         let maximumHours = candidate.maxHoursPerWeek ?? .infinity
         let hours = MatchRules.hoursCheck(
-            hours: offer.hoursPerWeek, maximum: maximumHours, reducedHoursOffered: offer.adaptations.contains(.reducedHours))
+            hours: offer.hoursPerWeek, maximum: maximumHours,
+            reducedHoursOffered: offer.adaptations.contains(.reducedHours))
         checks.append(ConstraintCheck(
             constraint: .hoursWithinMaximum, passed: hours.passed, coveredBy: hours.covered ? .reducedHours : nil))
 

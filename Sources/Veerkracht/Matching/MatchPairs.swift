@@ -35,13 +35,14 @@ extension MatchEngine {
             progress?(1)
             return MatchPairs()
         }
-        let codes = Interned(offers.lazy.flatMap { $0.competencies.map(\.code) })
-        let tags = Interned(offers.lazy.flatMap(\.talentTags))
-        let entities = Interned(candidates.lazy.map(\.entityID))
-        let grades = Interned(candidates.lazy.compactMap(\.grade))
-        let candidateTable = CandidateTable(candidates, codes: codes, tags: tags, entities: entities, grades: grades, travel: travel)
-        let offerTable = OfferTable(offers, codes: codes, tags: tags, entities: entities, grades: grades)
-        let scan = PairScan(
+        let codes = InternedValues(offers.lazy.flatMap { $0.competencies.map(\.code) })
+        let tags = InternedValues(offers.lazy.flatMap(\.talentTags))
+        let entities = InternedValues(candidates.lazy.map(\.entityID))
+        let grades = InternedValues(candidates.lazy.compactMap(\.grade))
+        let candidateTable = CompiledCandidates(
+            candidates, codes: codes, tags: tags, entities: entities, grades: grades, travel: travel)
+        let offerTable = CompiledOffers(offers, codes: codes, tags: tags, entities: entities, grades: grades)
+        let scan = CompiledPairScan(
             offers: offerTable, candidates: candidateTable, travel: travel, weights: MatchRules.usableWeights(weights),
             minimumScoreMicros: minimumScoreMicros)
 
@@ -50,8 +51,8 @@ extension MatchEngine {
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let chunkCount = min(offers.count, workers * 8)
         let bounds = (0...chunkCount).map { $0 * offers.count / chunkCount }
-        var results = [PairScan.Found?](repeating: nil, count: chunkCount)
-        await withTaskGroup(of: (Int, PairScan.Found).self) { group in
+        var results = [CompiledPairScan.Found?](repeating: nil, count: chunkCount)
+        await withTaskGroup(of: (Int, CompiledPairScan.Found).self) { group in
             var next = 0
             while next < min(workers, chunkCount) {
                 let chunk = next
@@ -86,7 +87,7 @@ extension MatchEngine {
 }
 
 /// Distinct values numbered 0, 1, 2 … in order of first appearance.
-struct Interned<Value: Hashable>: Sendable where Value: Sendable {
+struct InternedValues<Value: Hashable>: Sendable where Value: Sendable {
     private(set) var index: [Value: Int32] = [:]
 
     init(_ values: some Sequence<Value>) {
@@ -121,7 +122,7 @@ private func packed(_ ranks: [Int]) -> UInt64 {
 private let byteHighBits: UInt64 = 0x8080_8080_8080_8080
 
 /// The candidates as the fast path reads them, one array per field.
-struct CandidateTable: Sendable {
+struct CompiledCandidates: Sendable {
     var count: Int
     var entity: [Int32]
     /// -1: no grade.
@@ -140,7 +141,7 @@ struct CandidateTable: Sendable {
     var talents: [UInt64]
     /// Locations of candidate c: `locations[locationStart[c] ..< locationStart[c + 1]]`.
     var locationStart: [Int]
-    var locations: [UnitVector]
+    var locations: [GeoUnitVector]
     var travelLimit: [Int?]
     /// Squared chords surely beyond the travel limit (+infinity without one).
     var chordBound: [Double]
@@ -151,8 +152,9 @@ struct CandidateTable: Sendable {
     var postingLevel: [UInt8]
 
     init(
-        _ candidates: [MatchCandidate], codes: Interned<String>, tags: Interned<String>, entities: Interned<UUID>,
-        grades: Interned<String>, travel: TravelEstimate
+        _ candidates: [MatchCandidate], codes: InternedValues<String>, tags: InternedValues<String>,
+        entities: InternedValues<UUID>,
+        grades: InternedValues<String>, travel: TravelEstimate
     ) {
         count = candidates.count
         entity = candidates.map { entities[$0.entityID]! }
@@ -180,7 +182,7 @@ struct CandidateTable: Sendable {
         locationStart = [0]
         locations = []
         for candidate in candidates {
-            locations += candidate.preferredLocations.map(UnitVector.init)
+            locations += candidate.preferredLocations.map(GeoUnitVector.init)
             locationStart.append(locations.count)
         }
         travelLimit = candidates.map(\.maxTravelMinutes)
@@ -210,7 +212,7 @@ struct CandidateTable: Sendable {
 }
 
 /// The offers as the fast path reads them, one array per field.
-struct OfferTable: Sendable {
+struct CompiledOffers: Sendable {
     var count: Int
     var visibleToAll: [Bool]
     var entityWords: Int
@@ -232,7 +234,7 @@ struct OfferTable: Sendable {
     var tagWords: Int
     var tags: [UInt64]
     var tagCount: [Int]
-    var site: [UnitVector?]
+    var site: [GeoUnitVector?]
     var teleworkDays: [Int]
     /// Byte d: the lowest restriction rank that still passes demand d (one lower when an
     /// offered adaptation covers it).
@@ -241,8 +243,9 @@ struct OfferTable: Sendable {
     var demandRanks: [UInt64]
 
     init(
-        _ offers: [MatchOffer], codes: Interned<String>, tags tagIndex: Interned<String>, entities: Interned<UUID>,
-        grades gradeIndex: Interned<String>
+        _ offers: [MatchOffer], codes: InternedValues<String>, tags tagIndex: InternedValues<String>,
+        entities: InternedValues<UUID>,
+        grades gradeIndex: InternedValues<String>
     ) {
         count = offers.count
         visibleToAll = offers.map { $0.visibleToEntityIDs == nil }
@@ -291,7 +294,7 @@ struct OfferTable: Sendable {
             wantedStart.append(wantedCode.count)
         }
 
-        site = offers.map { $0.site.map(UnitVector.init) }
+        site = offers.map { $0.site.map(GeoUnitVector.init) }
         teleworkDays = offers.map(\.teleworkDays)
         neededRanks = offers.map { offer in
             packed(WorkDemand.allCases.map { demand in
@@ -308,9 +311,9 @@ struct OfferTable: Sendable {
 
 /// The scan of offers against every candidate: the hard constraints cheapest first, each pair
 /// dropped at its first failure, then the score of the survivors.
-struct PairScan: Sendable {
-    let offers: OfferTable
-    let candidates: CandidateTable
+struct CompiledPairScan: Sendable {
+    let offers: CompiledOffers
+    let candidates: CompiledCandidates
     let travel: TravelEstimate
     let weights: MatchWeights
     let minimumScoreMicros: Int

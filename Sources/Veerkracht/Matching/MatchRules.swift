@@ -68,7 +68,9 @@ enum MatchRules {
     /// last day, left from the day the candidate is available (1 when available by the start),
     /// so being a week late costs more on a short assignment than on a long one.
     /// `availableDay` is `Int.min` when the candidate gave no date.
-    static func hoursAndDatesValue(hours: Double, maximum: Double, availableDay: Int, startDay: Int, endDay: Int) -> Double {
+    static func hoursAndDatesValue(
+        hours: Double, maximum: Double, availableDay: Int, startDay: Int, endDay: Int
+    ) -> Double {
         let hoursFit = hours <= maximum ? 1 : unit(maximum / hours)
         let dateFit: Double
         if availableDay <= startDay {

@@ -22,7 +22,7 @@ public struct TravelEstimate: Sendable, Hashable {
 
     /// Whole minutes, rounded to the nearest.
     public func minutes(from: GeoPoint, to: GeoPoint) -> Int {
-        minutes(chordSquared: UnitVector(from).chordSquared(to: UnitVector(to)))
+        minutes(chordSquared: GeoUnitVector(from).chordSquared(to: GeoUnitVector(to)))
     }
 
     /// The mean Earth radius (IUGG), in kilometres.
@@ -59,7 +59,7 @@ public struct TravelEstimate: Sendable, Hashable {
 }
 
 /// A point on the unit sphere: distances between points so given need no trigonometry.
-struct UnitVector: Sendable, Hashable {
+struct GeoUnitVector: Sendable, Hashable {
     var x: Double
     var y: Double
     var z: Double
@@ -78,7 +78,7 @@ struct UnitVector: Sendable, Hashable {
         z = sin(latitude)
     }
 
-    func chordSquared(to other: UnitVector) -> Double {
+    func chordSquared(to other: GeoUnitVector) -> Double {
         let dx = x - other.x
         let dy = y - other.y
         let dz = z - other.z
